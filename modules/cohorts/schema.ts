@@ -1,0 +1,54 @@
+// Cohorts: runs of a course, their instructors, enrolled learners and per-cohort week text.
+import { sqliteTable, integer, text, index, primaryKey, unique } from 'drizzle-orm/sqlite-core';
+import { users } from '../people/schema.js';
+
+export const cohorts = sqliteTable(
+  'cohorts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    courseSlug: text('course_slug').notNull(),
+    // Local calendar date (YYYY-MM-DD) in `timezone` when week 1 opens.
+    startDate: text('start_date').notNull(),
+    timezone: text('timezone').notNull(),
+    capacity: integer('capacity').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('cohorts_course_idx').on(t.courseSlug, t.startDate)],
+);
+
+export const cohortInstructors = sqliteTable(
+  'cohort_instructors',
+  {
+    cohortId: integer('cohort_id').notNull().references(() => cohorts.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.cohortId, t.userId] }), index('cohort_instructors_user_idx').on(t.userId)],
+);
+
+export const enrolments = sqliteTable(
+  'enrolments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    cohortId: integer('cohort_id').notNull().references(() => cohorts.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['active', 'withdrawn'] }).notNull().default('active'),
+    // The learner wants a certificate (on by default; switchable at booking and in the profile).
+    certificateWanted: integer('certificate_wanted', { mode: 'boolean' }).notNull().default(true),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [unique('enrolments_cohort_user_uq').on(t.cohortId, t.userId), index('enrolments_user_idx').on(t.userId)],
+);
+
+export const weekOverrides = sqliteTable(
+  'week_overrides',
+  {
+    cohortId: integer('cohort_id').notNull().references(() => cohorts.id, { onDelete: 'cascade' }),
+    week: integer('week').notNull(),
+    title: text('title'),
+    markdown: text('markdown'),
+    updatedBy: integer('updated_by').references(() => users.id),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cohortId, t.week] })],
+);

@@ -1,0 +1,208 @@
+// The cohort-course plugin a host app mounts under any prefix, and buildApp() for the standalone server and tests.
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import staticFiles from '@fastify/static';
+import swagger from '@fastify/swagger';
+import type { Transporter } from 'nodemailer';
+import { systemClock, type Clock } from './clock.js';
+import type { AppContext } from './context.js';
+import { openDatabase, type AppDatabase } from './db.js';
+import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js';
+import { createScheduler } from './scheduler.js';
+import { defaultContentDir, publicDir } from './paths.js';
+import views from './plugins/views.js';
+import auth from './plugins/auth.js';
+import errors from './plugins/errors.js';
+import validation from './plugins/validation.js';
+import people from '../modules/people/index.js';
+import courses from '../modules/courses/index.js';
+import cohorts from '../modules/cohorts/index.js';
+import bookings from '../modules/bookings/index.js';
+import sessions from '../modules/sessions/index.js';
+import assignments from '../modules/assignments/index.js';
+import discussions from '../modules/discussions/index.js';
+import certificates from '../modules/certificates/index.js';
+
+export interface CohortCourseOptions {
+  /** An open, migrated database (see openDatabase). */
+  database: AppDatabase;
+  /** Nodemailer transport used by the outbox worker (SMTP, or createEmlTransport(dir)). */
+  mailTransport: Transporter;
+  mailFrom?: string;
+  /** The source of "now"; tests pass a ManualClock. */
+  clock?: Clock;
+  /** The absolute URL where this plugin's root is reachable, prefix included (used in emails, calendars, certificates). */
+  baseUrl: string;
+  /** Folder of course content (default: the bundled content/). */
+  contentDir?: string;
+  /** Signs cookies (≥ 32 characters). */
+  sessionSecret: string;
+  /** Start the outbox worker and scheduler timers (default true). Tests drive them by hand. */
+  workers?: boolean;
+  /** Cache compiled templates (default true; false re-reads templates on each request, for template work). */
+  cacheTemplates?: boolean;
+  /** Receives the application context once the plugin has booted (services, clock, database). */
+  expose?: (ctx: AppContext) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cc: AppContext;
+  }
+}
+
+/** The modules in registration order: each may use the services of those before it. */
+const MODULES = [people, courses, cohorts, bookings, sessions, assignments, discussions, certificates];
+
+/** The plugin. Not wrapped in fastify-plugin on purpose: a host's `prefix` must apply and our hooks stay inside. */
+export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fastify, opts) => {
+  const prefix = fastify.prefix;
+  const clock = opts.clock ?? systemClock;
+  const baseUrl = opts.baseUrl.replace(/\/+$/, '');
+  const secure = baseUrl.startsWith('https://');
+  const scheduler = createScheduler(clock, fastify.log);
+  const ctx = {
+    database: opts.database,
+    db: opts.database.db,
+    clock,
+    baseUrl,
+    prefix,
+    log: fastify.log,
+    scheduler,
+    mailer: createMailer({
+      db: opts.database.db,
+      clock,
+      transport: opts.mailTransport,
+      from: opts.mailFrom ?? 'Cohort Course <no-reply@cohort-course.local>',
+      baseUrl,
+      log: fastify.log,
+    }),
+    contentDir: opts.contentDir ?? defaultContentDir,
+  } as AppContext;
+  fastify.decorate('cc', ctx);
+
+  await fastify.register(validation);
+  await fastify.register(cookie, { secret: opts.sessionSecret });
+  await fastify.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'cc_csrf',
+    cookieOpts: { path: prefix || '/', httpOnly: true, sameSite: 'lax', secure, signed: true },
+    getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf,
+  });
+  await fastify.register(formbody, { bodyLimit: 256 * 1024 });
+  // JSON and forms only: a text/plain body is how cross-site forms smuggle requests.
+  fastify.removeContentTypeParser('text/plain');
+  await fastify.register(helmet, {
+    // Over plain http (local installs) upgrade-insecure-requests and HSTS would break forms.
+    hsts: secure,
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'upgrade-insecure-requests': secure ? [] : null,
+        'form-action': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'script-src': ["'self'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  await fastify.register(staticFiles, { root: publicDir, prefix: '/assets/', decorateReply: false, maxAge: '1h' });
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'cohort-course API',
+        version: '1.0.0',
+        description: 'Courses, cohorts, bookings, live sessions, submissions, discussions and certificates. Errors are application/problem+json.',
+      },
+      servers: [{ url: baseUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token from `npm run cli -- token create` or POST /api/v1/tokens' },
+          session: { type: 'apiKey', in: 'cookie', name: 'cc_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    // Only the JSON API belongs in the document; pages are for people.
+    transform: ({ schema, url }) => ({
+      schema: (url.includes('/api/') ? schema : { ...(schema ?? {}), hide: true }) as never,
+      url: prefix && url.startsWith(prefix) ? url.slice(prefix.length) || '/' : url,
+    }),
+  });
+  await fastify.register(views, { production: opts.cacheTemplates !== false, prefix });
+  await fastify.register(auth, { prefix, baseUrl, secureCookies: secure });
+  await fastify.register(errors, { prefix });
+
+  fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+  fastify.get('/healthz', { schema: { hide: true } }, async () => {
+    ctx.database.sqlite.prepare('select 1').get();
+    return { status: 'ok', time: clock.now().toISOString(), pendingMail: pendingMailCount(ctx.db) };
+  });
+
+  for (const mod of MODULES) await fastify.register(mod);
+
+  fastify.addHook('onReady', async () => {
+    opts.expose?.(ctx);
+    if (opts.workers !== false) {
+      ctx.mailer.start();
+      scheduler.start();
+    }
+  });
+  fastify.addHook('onClose', async () => {
+    scheduler.stop();
+    await ctx.mailer.stop();
+  });
+};
+
+export interface BuildAppOptions extends Partial<Omit<CohortCourseOptions, 'database' | 'mailTransport'>> {
+  /** Open this SQLite file (created and migrated) unless `database` is given. */
+  databasePath?: string;
+  database?: AppDatabase;
+  mailTransport?: Transporter;
+  /** Where .eml files go when no transport is given. */
+  mailDir?: string;
+  logger?: FastifyServerOptions['logger'];
+  /** Mount the plugin under this prefix (default: root). */
+  prefix?: string;
+}
+
+/** A standalone Fastify instance around the plugin (the server entry and every test use it). */
+export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: process.env.TRUST_PROXY === '1',
+    // Ids in paths and query strings are small; refuse absurd URLs early.
+    routerOptions: { maxParamLength: 200 },
+  });
+  const ownsDatabase = !options.database;
+  const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db');
+  if (ownsDatabase) app.addHook('onClose', async () => database.close());
+  const mailTransport = options.mailTransport ?? createEmlTransport(options.mailDir ?? 'data/mail');
+  const ctxHolder: { ctx?: AppContext } = {};
+  await app.register(cohortCourse, {
+    ...options,
+    prefix: options.prefix,
+    database,
+    mailTransport,
+    baseUrl: options.baseUrl ?? 'http://127.0.0.1:3000',
+    sessionSecret: options.sessionSecret ?? 'test-secret-test-secret-test-secret-0000',
+    expose: (ctx) => {
+      ctxHolder.ctx = ctx;
+      options.expose?.(ctx);
+    },
+  } as CohortCourseOptions & { prefix?: string });
+  // Expose the context on the root instance for the CLI and tests.
+  app.decorate('cc', {
+    getter() {
+      if (!ctxHolder.ctx) throw new Error('app.cc is available after app.ready()');
+      return ctxHolder.ctx;
+    },
+  });
+  await app.ready();
+  return app;
+}

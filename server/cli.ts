@@ -1,0 +1,66 @@
+// The CLI: user add, token create, backup — on the same config, database and services as the server.
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { backupDatabase } from './db.js';
+import { createEmlTransport } from './mailer.js';
+import { ROLES, type Role } from '../modules/people/schema.js';
+
+const USAGE = `usage:
+  npm run cli -- user add --email E --role admin|instructor|learner [--name N]
+  npm run cli -- token create --email E
+  npm run cli -- backup PATH`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' } },
+  });
+  const [noun, verb] = positionals;
+  const config = loadConfig();
+  const app = await buildApp({
+    databasePath: config.databasePath,
+    baseUrl: config.baseUrl,
+    contentDir: config.contentDir,
+    sessionSecret: config.sessionSecret,
+    mailTransport: createEmlTransport(config.mailDir),
+    workers: false,
+  });
+  try {
+    const ctx = app.cc;
+    if (noun === 'user' && verb === 'add') {
+      if (!values.email) fail('--email is required');
+      const role = (values.role ?? 'learner') as Role;
+      if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+      const user = ctx.people.upsert({ email: values.email, role, name: values.name });
+      process.stdout.write(JSON.stringify({ id: user.id, email: user.email, name: user.name, role: user.role }, null, 2) + '\n');
+    } else if (noun === 'token' && verb === 'create') {
+      if (!values.email) fail('--email is required');
+      const existing = ctx.people.findByEmail(values.email);
+      if (!existing) fail(`no user ${values.email}; create one with "user add" first`);
+      const { token } = ctx.people.createApiToken(values.email);
+      process.stdout.write(`API token for ${existing.email} (shown once; store it safely):\n${token}\n`);
+    } else if (noun === 'backup') {
+      const target = verb;
+      if (!target) fail('backup needs a target path');
+      await backupDatabase(ctx.database, target);
+      process.stdout.write(`backed up ${config.databasePath} to ${target}\n`);
+    } else {
+      fail(`unknown command: ${positionals.join(' ') || '(none)'}`);
+    }
+  } catch (err) {
+    const e = err as { statusCode?: number; message: string };
+    if (e.statusCode && e.statusCode < 500) fail(e.message);
+    throw err;
+  } finally {
+    await app.close();
+  }
+}
+
+await main(process.argv.slice(2));

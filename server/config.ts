@@ -1,0 +1,62 @@
+// Environment to one typed config object, with the defaults documented in API.md.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  baseUrl: string;
+  databasePath: string;
+  contentDir: string;
+  smtpUrl: string | null;
+  mailDir: string;
+  mailFrom: string;
+  sessionSecret: string;
+  logLevel: string;
+}
+
+function port(value: string | undefined): number {
+  const n = Number(value ?? 3000);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`PORT must be an integer 0..65535, got "${value}"`);
+  return n;
+}
+
+/** The session secret: from the environment, else generated once and kept beside the database. */
+function sessionSecret(env: NodeJS.ProcessEnv, databasePath: string): string {
+  if (env.SESSION_SECRET) {
+    if (env.SESSION_SECRET.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters');
+    return env.SESSION_SECRET;
+  }
+  const file = resolve(dirname(databasePath), 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+/** Read the configuration from environment variables; every one has a working default. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const host = env.HOST || '127.0.0.1';
+  const p = port(env.PORT);
+  const databasePath = resolve(cwd, env.DATABASE_PATH || 'data/cohort.db');
+  const baseUrl = (env.BASE_URL || `http://${host}:${p}`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new Error(`BASE_URL must be an absolute URL, got "${baseUrl}"`);
+  }
+  return {
+    port: p,
+    host,
+    baseUrl,
+    databasePath,
+    contentDir: resolve(cwd, env.CONTENT_DIR || 'content'),
+    smtpUrl: env.SMTP_URL || null,
+    mailDir: resolve(cwd, env.MAIL_DIR || 'data/mail'),
+    mailFrom: env.MAIL_FROM || 'Cohort Course <no-reply@cohort-course.local>',
+    sessionSecret: sessionSecret(env, databasePath),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,28 @@
+// The one catalogue of coded errors; services throw these and one handler maps them to HTTP.
+import createError from '@fastify/error';
+
+export const BadInput = createError<[string]>('CC_BAD_INPUT', '%s', 400);
+export const NotSignedIn = createError('CC_NOT_SIGNED_IN', 'Sign in to continue.', 401);
+export const Forbidden = createError<[string]>('CC_FORBIDDEN', '%s', 403);
+export const NotFound = createError<[string]>('CC_NOT_FOUND', '%s not found.', 404);
+export const Conflict = createError<[string]>('CC_CONFLICT', '%s', 409);
+export const TooLarge = createError<[string]>('CC_TOO_LARGE', '%s', 413);
+export const DomainRule = createError<[string]>('CC_DOMAIN_RULE', '%s', 422);
+export const TooManyRequests = createError<[string]>('CC_TOO_MANY', '%s', 429);
+
+/** Short titles for problem+json and error pages, by status. */
+export const STATUS_TITLES: Record<number, string> = {
+  400: 'Invalid request',
+  401: 'Not signed in',
+  403: 'Not allowed',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  413: 'Too large',
+  415: 'Unsupported media type',
+  422: 'Refused',
+  429: 'Too many requests',
+  500: 'Something went wrong',
+  503: 'Unavailable',
+};

@@ -1,0 +1,244 @@
+// Mail through an outbox: enqueue inside the caller's transaction, a worker delivers with retries.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Handlebars from 'handlebars';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { and, asc, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Db } from './db.js';
+import { outbox } from './outbox-schema.js';
+import { viewsDir } from './paths.js';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  /** Template name under views/emails/: NAME.txt.hbs and NAME.html.hbs. */
+  template: string;
+  data: Record<string, unknown>;
+  /** When set, a second message with the same key is silently dropped: "once only", across restarts. */
+  dedupeKey?: string;
+}
+
+export interface Mailer {
+  /** Queue a message; call inside the transaction that causes it. Returns false when the dedupe key was used. */
+  enqueue(tx: Db, message: MailMessage): boolean;
+  /** Deliver every due message once (claiming rows with a lease); returns counts. */
+  deliverDue(): Promise<{ sent: number; failed: number }>;
+  /** Ask the worker to deliver soon (no-op when the worker is not started). */
+  kick(): void;
+  start(intervalMs?: number): void;
+  stop(): Promise<void>;
+}
+
+const MAX_ATTEMPTS = 12;
+const LEASE_MS = 60_000;
+const BATCH = 25;
+
+/** Backoff after the n-th failed attempt: 30 s, 1 min, 2 min … capped at 1 h. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+}
+
+/** A nodemailer transport that writes each message as an .eml file (used when SMTP_URL is unset). */
+export function createEmlTransport(dir: string): Transporter {
+  mkdirSync(dir, { recursive: true });
+  return nodemailer.createTransport({
+    name: 'eml-folder',
+    version: '1',
+    send(mail, callback) {
+      const chunks: Buffer[] = [];
+      const stream = mail.message.createReadStream();
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (err: Error) => callback(err, undefined as never));
+      stream.on('end', () => {
+        try {
+          const id = mail.message.messageId().replace(/[^a-zA-Z0-9.@-]/g, '');
+          const file = join(dir, `${Date.now()}-${id}.eml`);
+          // Write then rename so a reader never sees half a message.
+          writeFileSync(file + '.tmp', Buffer.concat(chunks));
+          renameSync(file + '.tmp', file);
+          callback(null, { envelope: mail.message.getEnvelope(), messageId: mail.message.messageId() } as never);
+        } catch (err) {
+          callback(err as Error, undefined as never);
+        }
+      });
+    },
+  });
+}
+
+/** Compile every views/emails template once at start. */
+function loadTemplates(): { render(name: string, kind: 'txt' | 'html', data: object): string } {
+  const hbs = Handlebars.create();
+  const dir = resolve(viewsDir, 'emails');
+  const compiled = new Map<string, Handlebars.TemplateDelegate>();
+  for (const file of readdirSync(dir)) {
+    const m = /^(.+)\.(txt|html)\.hbs$/.exec(file);
+    if (!m) continue;
+    const source = readFileSync(join(dir, file), 'utf8');
+    // Plain-text parts must not be HTML-escaped.
+    compiled.set(`${m[1]}.${m[2]}`, hbs.compile(source, { noEscape: m[2] === 'txt', strict: false }));
+  }
+  const layout = compiled.get('layout.html');
+  return {
+    render(name, kind, data) {
+      const t = compiled.get(`${name}.${kind}`);
+      if (!t) throw new Error(`missing email template views/emails/${name}.${kind}.hbs`);
+      const body = t(data);
+      return kind === 'html' && layout ? layout({ ...data, body }) : body;
+    },
+  };
+}
+
+export function createMailer(opts: {
+  db: Db;
+  clock: Clock;
+  transport: Transporter;
+  from: string;
+  baseUrl: string;
+  log: FastifyBaseLogger;
+}): Mailer {
+  const { db, clock, transport, from, log } = opts;
+  const templates = loadTemplates();
+  const host = new URL(opts.baseUrl).hostname || 'localhost';
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<unknown> | null = null;
+  let kicked = false;
+  const owner = randomBytes(6).toString('hex');
+
+  async function deliverDue(): Promise<{ sent: number; failed: number }> {
+    let sent = 0;
+    let failed = 0;
+    for (;;) {
+      const now = clock.now();
+      const leaseUntil = new Date(now.getTime() + LEASE_MS);
+      // Claim a batch: pending, due, and not leased by a live worker (another instance or a crashed one).
+      const due = db
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(
+          and(
+            eq(outbox.status, 'pending'),
+            lte(outbox.nextAttemptAt, now),
+            or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now)),
+          ),
+        )
+        .orderBy(asc(outbox.id))
+        .limit(BATCH)
+        .all();
+      if (due.length === 0) break;
+      const claimed = db
+        .update(outbox)
+        .set({ leaseUntil })
+        .where(
+          and(
+            inArray(
+              outbox.id,
+              due.map((d) => d.id),
+            ),
+            eq(outbox.status, 'pending'),
+            or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now)),
+          ),
+        )
+        .returning()
+        .all();
+      if (claimed.length === 0) break;
+      for (const row of claimed) {
+        try {
+          await transport.sendMail({
+            from,
+            to: row.to,
+            subject: row.subject,
+            text: row.text,
+            html: row.html,
+            messageId: row.messageId,
+            headers: { 'X-Cohort-Outbox-Id': String(row.id) },
+          });
+          db.update(outbox)
+            .set({ status: 'sent', sentAt: clock.now(), leaseUntil: null, attempts: row.attempts + 1, lastError: null })
+            .where(eq(outbox.id, row.id))
+            .run();
+          sent++;
+        } catch (err) {
+          const attempts = row.attempts + 1;
+          const giveUp = attempts >= MAX_ATTEMPTS;
+          db.update(outbox)
+            .set({
+              attempts,
+              leaseUntil: null,
+              lastError: String((err as Error).message ?? err).slice(0, 500),
+              status: giveUp ? 'failed' : 'pending',
+              nextAttemptAt: new Date(clock.now().getTime() + retryDelayMs(attempts)),
+            })
+            .where(eq(outbox.id, row.id))
+            .run();
+          failed++;
+          log.warn({ err, outboxId: row.id, attempts }, 'mail delivery failed; will retry');
+        }
+      }
+      // A failing batch would otherwise be re-claimed at once only if due; failed rows moved to the future.
+      if (failed > 0 && sent === 0) break;
+    }
+    return { sent, failed };
+  }
+
+  function runSoon(): void {
+    if (!timer) return;
+    if (inFlight) {
+      kicked = true;
+      return;
+    }
+    inFlight = deliverDue()
+      .catch((err) => log.error({ err }, 'outbox worker failed'))
+      .finally(() => {
+        inFlight = null;
+        if (kicked) {
+          kicked = false;
+          setImmediate(runSoon);
+        }
+      });
+  }
+
+  return {
+    enqueue(tx, message) {
+      const now = clock.now();
+      const data = { ...message.data, baseUrl: opts.baseUrl };
+      const result = tx
+        .insert(outbox)
+        .values({
+          dedupeKey: message.dedupeKey ?? null,
+          to: message.to,
+          subject: message.subject,
+          text: templates.render(message.template, 'txt', data),
+          html: templates.render(message.template, 'html', { ...data, subject: message.subject }),
+          nextAttemptAt: now,
+          createdAt: now,
+          messageId: `<${randomBytes(12).toString('hex')}@${host}>`,
+        })
+        .onConflictDoNothing({ target: outbox.dedupeKey })
+        .run();
+      if (result.changes > 0) setImmediate(runSoon);
+      return result.changes > 0;
+    },
+    deliverDue,
+    kick: runSoon,
+    start(intervalMs = 2_000) {
+      if (timer) return;
+      timer = setInterval(runSoon, intervalMs);
+      timer.unref();
+      runSoon();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      if (inFlight) await inFlight;
+    },
+  };
+}
+
+/** Count of messages waiting (for /healthz and admin pages). */
+export function pendingMailCount(db: Db): number {
+  const row = db.select({ n: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get();
+  return row?.n ?? 0;
+}

@@ -1,0 +1,88 @@
+// Who is asking: the session cookie or a Bearer token becomes request.user; CSRF and origin checks on writes.
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { User } from '../../modules/people/service.js';
+import type { Role } from '../../modules/people/schema.js';
+import { Forbidden, NotSignedIn } from '../errors.js';
+
+export const SESSION_COOKIE = 'cc_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: User | null;
+    authVia: 'session' | 'token' | null;
+    sessionToken: string | null;
+  }
+}
+
+/** True for JSON API routes (problem+json errors, no CSRF token: JSON only and same-origin checked). */
+export function isApiRequest(request: FastifyRequest, prefix: string): boolean {
+  return request.url.startsWith(`${prefix}/api/`);
+}
+
+/** The signed-in user, or a 401. */
+export function requireUser(request: FastifyRequest): User {
+  if (!request.user) throw new NotSignedIn();
+  return request.user;
+}
+
+/** The signed-in user holding one of the roles, else 401/403. */
+export function requireRole(request: FastifyRequest, ...roles: Role[]): User {
+  const user = requireUser(request);
+  if (!roles.includes(user.role)) throw new Forbidden('Your account does not have access to this.');
+  return user;
+}
+
+const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export default fp(
+  async (fastify, opts: { prefix: string; baseUrl: string; secureCookies: boolean }) => {
+    const people = () => fastify.cc.people;
+    const baseOrigin = new URL(opts.baseUrl).origin;
+    fastify.decorateRequest('user', null);
+    fastify.decorateRequest('authVia', null);
+    fastify.decorateRequest('sessionToken', null);
+
+    fastify.addHook('onRequest', async (request) => {
+      const header = request.headers.authorization;
+      if (header?.startsWith('Bearer ')) {
+        const user = people().userForApiToken(header.slice(7).trim());
+        if (!user) throw new NotSignedIn();
+        request.user = user;
+        request.authVia = 'token';
+        return;
+      }
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie) {
+        const user = people().userForSession(cookie);
+        if (user) {
+          request.user = user;
+          request.authVia = 'session';
+          request.sessionToken = cookie;
+        }
+      }
+    });
+
+    // Forms carry a CSRF token; cookie-authenticated API writes must be same-origin JSON.
+    fastify.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!WRITE.has(request.method)) return;
+      if (isApiRequest(request, opts.prefix)) {
+        if (request.authVia !== 'session') return;
+        const origin = request.headers.origin;
+        if (origin && origin !== baseOrigin && origin !== 'null' && new URL(origin).host !== request.headers.host) {
+          throw new Forbidden('Cross-site requests are not allowed.');
+        }
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        fastify.csrfProtection(request, reply, (err?: Error) => (err ? reject(err) : resolve()));
+      });
+    });
+  },
+  { name: 'auth', dependencies: ['@fastify/cookie', '@fastify/csrf-protection'] },
+);
+
+/** Cookie options for the session cookie. */
+export function sessionCookieOptions(prefix: string, secure: boolean, maxAgeSeconds: number) {
+  return { path: prefix || '/', httpOnly: true, sameSite: 'lax' as const, secure, maxAge: maxAgeSeconds };
+}

@@ -1,0 +1,4 @@
+// Every table of every module, for drizzle (queries) and drizzle-kit (migrations).
+export * from './outbox-schema.js';
+export * from '../modules/people/schema.js';
+export * from '../modules/cohorts/schema.js';

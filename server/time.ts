@@ -1,0 +1,61 @@
+// Time-zone helpers for display: zone lists and formatting, with zone names computed once.
+import { DateTime, IANAZone } from 'luxon';
+
+const LOCALE = 'en-GB';
+
+/** True for an IANA zone name luxon can use. */
+export function isValidZone(zone: string): boolean {
+  return zone.length <= 64 && IANAZone.isValidZone(zone);
+}
+
+let allZones: string[] | null = null;
+/** Every IANA zone the runtime knows, sorted. */
+export function listZones(): string[] {
+  allZones ??= (Intl as unknown as { supportedValuesOf(k: string): string[] }).supportedValuesOf('timeZone');
+  return allZones;
+}
+
+/** Options for a time-zone <select>, with the given one selected. */
+export function zoneOptions(selected: string | null): Array<{ value: string; label: string; selected: boolean }> {
+  return [
+    { value: '', label: "The cohort's own time zone", selected: !selected },
+    ...listZones().map((z) => ({ value: z, label: z.replace(/_/g, ' '), selected: z === selected })),
+  ];
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(zone: string, kind: 'datetime' | 'date' | 'time'): Intl.DateTimeFormat {
+  const key = `${zone}|${kind}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions =
+      kind === 'date'
+        ? { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: zone }
+        : kind === 'time'
+          ? { hour: '2-digit', minute: '2-digit', timeZone: zone, timeZoneName: 'short' }
+          : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zone, timeZoneName: 'short' };
+    f = new Intl.DateTimeFormat(LOCALE, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** "Mon, 2 Mar 2026, 09:00 GMT" in the zone; formatters are cached because building them is slow. */
+export function formatInstant(instant: Date, zone: string): string {
+  return formatter(zone, 'datetime').format(instant);
+}
+
+/** "Mon, 2 Mar 2026" in the zone. */
+export function formatDay(instant: Date, zone: string): string {
+  return formatter(zone, 'date').format(instant);
+}
+
+/** "09:00 GMT" in the zone. */
+export function formatTime(instant: Date, zone: string): string {
+  return formatter(zone, 'time').format(instant);
+}
+
+/** The local calendar date (YYYY-MM-DD) of an instant in a zone. */
+export function localDate(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toISODate() as string;
+}

@@ -1,0 +1,76 @@
+// A real app for tests: a temp SQLite file migrated like production, a manual clock, mail as .eml files.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Transporter } from 'nodemailer';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { buildApp } from '../../server/app.js';
+import { ManualClock } from '../../server/clock.js';
+import type { AppContext } from '../../server/context.js';
+import { createEmlTransport } from '../../server/mailer.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  clock: ManualClock;
+  dir: string;
+  mailDir: string;
+  /** Deliver the outbox, then return every message written so far (oldest first). */
+  mails(): Promise<ParsedMail[]>;
+  /** Messages to one address. */
+  mailsTo(email: string): Promise<ParsedMail[]>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  now?: string;
+  mailTransport?: Transporter;
+  prefix?: string;
+  baseUrl?: string;
+  contentDir?: string;
+  /** Reuse a database file (restart tests). */
+  dir?: string;
+}
+
+/** Build the real app on a fresh database file. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cc-test-'));
+  const mailDir = join(dir, 'mail');
+  const clock = new ManualClock(options.now ?? '2026-03-02T09:00:00.000Z');
+  const app = await buildApp({
+    databasePath: join(dir, 'test.db'),
+    clock,
+    mailTransport: options.mailTransport ?? createEmlTransport(mailDir),
+    baseUrl: options.baseUrl ?? 'http://cohort.test',
+    contentDir: options.contentDir,
+    prefix: options.prefix,
+    workers: false,
+  });
+  const ctx = app.cc;
+  const readAll = async () => {
+    await ctx.mailer.deliverDue();
+    let files: string[] = [];
+    try {
+      files = readdirSync(mailDir).filter((f) => f.endsWith('.eml')).sort();
+    } catch {
+      return [];
+    }
+    return Promise.all(files.map((f) => simpleParser(readFileSync(join(mailDir, f)))));
+  };
+  return {
+    app,
+    ctx,
+    clock,
+    dir,
+    mailDir,
+    mails: readAll,
+    async mailsTo(email) {
+      return (await readAll()).filter((m) => JSON.stringify(m.to).toLowerCase().includes(email.toLowerCase()));
+    },
+    async close() {
+      await app.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

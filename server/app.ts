@@ -12,6 +12,8 @@ import type { AppContext } from './context.js';
 import { openDatabase, type AppDatabase } from './db.js';
 import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js';
 import { createScheduler } from './scheduler.js';
+import { createPanels } from './panels.js';
+import { createProgressHook } from './progress-hook.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
 import auth from './plugins/auth.js';
@@ -72,6 +74,8 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     prefix,
     log: fastify.log,
     scheduler,
+    panels: createPanels(),
+    progress: createProgressHook(),
     mailer: createMailer({
       db: opts.database.db,
       clock,

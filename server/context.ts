@@ -4,6 +4,8 @@ import type { Clock } from './clock.js';
 import type { AppDatabase, Db } from './db.js';
 import type { Mailer } from './mailer.js';
 import type { Scheduler } from './scheduler.js';
+import type { Panels } from './panels.js';
+import type { ProgressHook } from './progress-hook.js';
 
 /** Modules add their services here by declaration merging (see modules/<name>/index.ts). */
 export interface AppContext {
@@ -12,6 +14,10 @@ export interface AppContext {
   clock: Clock;
   mailer: Mailer;
   scheduler: Scheduler;
+  /** Sections modules add to shared pages. */
+  panels: Panels;
+  /** Progress-changed notifications (certificates listen). */
+  progress: ProgressHook;
   baseUrl: string;
   /** The URL prefix the plugin is mounted under ('' at the root). */
   prefix: string;

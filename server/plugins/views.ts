@@ -19,17 +19,42 @@ declare module 'fastify' {
   }
 }
 
+/** Shared partials (views/partials/x.hbs as "x") and module panels (views/<module>/panels/x.hbs as "<module>/x"). */
 function listPartials(): Record<string, string> {
-  const dir = join(viewsDir, 'partials');
   const partials: Record<string, string> = {};
-  for (const file of readdirSync(dir)) {
+  for (const file of readdirSync(join(viewsDir, 'partials'))) {
     if (file.endsWith('.hbs')) partials[file.replace(/\.hbs$/, '')] = `partials/${file}`;
+  }
+  for (const mod of readdirSync(viewsDir, { withFileTypes: true })) {
+    if (!mod.isDirectory()) continue;
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(viewsDir, mod.name, 'panels'));
+    } catch {
+      continue;
+    }
+    for (const file of files) if (file.endsWith('.hbs')) partials[`${mod.name}/${file.replace(/\.hbs$/, '')}`] = `${mod.name}/panels/${file}`;
   }
   return partials;
 }
 
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+// Renders module panels: {{#each panels}}{{> (panelPartial this) model}}{{/each}} is spelled {{panels panels}}.
+hbs.registerHelper('panels', function (this: unknown, panels: Array<{ partial: string; model: object }> | undefined, options: Handlebars.HelperOptions) {
+  if (!panels?.length) return '';
+  const root = options.data?.root ?? {};
+  return new Handlebars.SafeString(
+    panels
+      .map((p) => {
+        const partial = hbs.partials[p.partial] as Handlebars.TemplateDelegate | string | undefined;
+        if (!partial) throw new Error(`missing panel partial ${p.partial}`);
+        const fn = typeof partial === 'string' ? (hbs.partials[p.partial] = hbs.compile(partial)) : partial;
+        return fn({ ...p.model, prefix: root.prefix, csrfToken: root.csrfToken, user: root.user }, { data: options.data });
+      })
+      .join('\n'),
+  );
+});
 
 /** What the layout shows for the current user. */
 function layoutModel(request: FastifyRequest, reply: FastifyReply, prefix: string) {

@@ -14,7 +14,8 @@ export const cohorts = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [index('cohorts_course_idx').on(t.courseSlug, t.startDate)],
+  // start_date alone: the week-opening job picks cohorts whose life spans "now" by date range.
+  (t) => [index('cohorts_course_idx').on(t.courseSlug, t.startDate), index('cohorts_start_idx').on(t.startDate)],
 );
 
 export const cohortInstructors = sqliteTable(
@@ -49,6 +50,22 @@ export const weekOverrides = sqliteTable(
     markdown: text('markdown'),
     updatedBy: integer('updated_by').references(() => users.id),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cohortId, t.week] })],
+);
+
+// A week's opening has been announced to the cohort (one row per cohort and week, written in the same
+// transaction as the emails), so the scheduler does the work once and skips it on every later tick.
+export const weekOpenNotices = sqliteTable(
+  'week_open_notices',
+  {
+    cohortId: integer('cohort_id').notNull().references(() => cohorts.id, { onDelete: 'cascade' }),
+    week: integer('week').notNull(),
+    // The opening instant that was announced (a move can put it back into the future).
+    opensAt: integer('opens_at', { mode: 'timestamp_ms' }).notNull(),
+    notifiedAt: integer('notified_at', { mode: 'timestamp_ms' }).notNull(),
+    // How many learners were emailed.
+    learners: integer('learners').notNull(),
   },
   (t) => [primaryKey({ columns: [t.cohortId, t.week] })],
 );

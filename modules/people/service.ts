@@ -33,6 +33,19 @@ export function createPeopleService(ctx: AppContext) {
   const db = () => ctx.db;
 
   const byEmail = (email: string) => db().select().from(users).where(eq(users.email, email)).get();
+  // The two lookups behind every request are prepared once.
+  const sessionUserStmt = ctx.db
+    .select({ user: users })
+    .from(authSessions)
+    .innerJoin(users, eq(users.id, authSessions.userId))
+    .where(and(eq(authSessions.idHash, sql.placeholder('hash')), gt(authSessions.expiresAt, sql.placeholder('now'))))
+    .prepare();
+  const tokenUserStmt = ctx.db
+    .select({ user: users })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
+    .prepare();
 
   const service = {
     /** The user with this address, or undefined. */
@@ -163,13 +176,7 @@ export function createPeopleService(ctx: AppContext) {
 
     /** The user behind a session cookie, if the session is live. */
     userForSession(sessionToken: string): User | undefined {
-      const row = db()
-        .select({ user: users })
-        .from(authSessions)
-        .innerJoin(users, eq(users.id, authSessions.userId))
-        .where(and(eq(authSessions.idHash, hashToken(sessionToken)), gt(authSessions.expiresAt, clock.now())))
-        .get();
-      return row?.user;
+      return sessionUserStmt.get({ hash: hashToken(sessionToken), now: clock.now().getTime() })?.user;
     },
 
     /** End a browser session. */
@@ -187,13 +194,7 @@ export function createPeopleService(ctx: AppContext) {
 
     /** The user behind an API token, if it is not revoked. */
     userForApiToken(token: string): User | undefined {
-      const row = db()
-        .select({ user: users })
-        .from(apiTokens)
-        .innerJoin(users, eq(users.id, apiTokens.userId))
-        .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-        .get();
-      return row?.user;
+      return tokenUserStmt.get({ hash: hashToken(token) })?.user;
     },
   };
   return service;

@@ -154,6 +154,15 @@ describe('sign-in by emailed link', () => {
     expect(replay.statusCode).toBe(401);
   });
 
+  it('a session lasts 30 days', async () => {
+    const { email } = insertUser(t);
+    const browser = await signInBrowser(t, email);
+    t.clock.advance({ days: 29, hours: 23 });
+    expect((await browser.api('GET', '/api/v1/me')).statusCode).toBe(200);
+    t.clock.advance({ hours: 2 });
+    expect((await browser.api('GET', '/api/v1/me')).statusCode).toBe(401);
+  });
+
   it('the profile saves a name, time zone and digest choice', async () => {
     const { email, user } = insertUser(t);
     const browser = await signInBrowser(t, email);

@@ -1,0 +1,99 @@
+// Benchmark plumbing: child servers, autocannon runs, and the results table.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export interface ScenarioResult {
+  name: string;
+  data: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  bytes: number;
+  baselineReqPerSec: number;
+  ratio: number;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start a child process and wait until GET `readyPath` answers. */
+export async function startChild(script: string, env: Record<string, string>, readyPath = '/healthz'): Promise<{ child: ChildProcess; url: string; rssMb: () => number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url + readyPath);
+      if (res.status < 500) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${script} did not start`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const rssMb = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  return { child, url, rssMb };
+}
+
+/** Stop a child and wait for it to exit. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export interface LoadOptions {
+  url: string;
+  connections?: number;
+  duration?: number;
+  /** Requests rotated across connections (autocannon `requests`). */
+  requests: autocannon.Request[];
+}
+
+/** Run autocannon and return its summary. */
+export async function load(opts: LoadOptions): Promise<autocannon.Result> {
+  return autocannon({
+    url: opts.url,
+    connections: opts.connections ?? 50,
+    duration: opts.duration ?? Number(process.env.BENCH_SECONDS ?? 5),
+    requests: opts.requests,
+  });
+}
+
+/** Print results as an aligned table. */
+export function printTable(rows: ScenarioResult[]): void {
+  const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio'];
+  const lines = rows.map((r) => [r.name, r.data, r.reqPerSec.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), String(r.non2xx + r.errors), String(r.bytes), r.baselineReqPerSec.toFixed(0), `${(r.ratio * 100).toFixed(1)} %`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  console.log(fmt(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(fmt(l));
+}

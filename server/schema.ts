@@ -3,3 +3,4 @@ export * from './outbox-schema.js';
 export * from '../modules/people/schema.js';
 export * from '../modules/cohorts/schema.js';
 export * from '../modules/sessions/schema.js';
+export * from '../modules/bookings/schema.js';

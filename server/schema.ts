@@ -4,3 +4,4 @@ export * from '../modules/people/schema.js';
 export * from '../modules/cohorts/schema.js';
 export * from '../modules/sessions/schema.js';
 export * from '../modules/bookings/schema.js';
+export * from '../modules/discussions/schema.js';

@@ -5,3 +5,4 @@ export * from '../modules/cohorts/schema.js';
 export * from '../modules/sessions/schema.js';
 export * from '../modules/bookings/schema.js';
 export * from '../modules/discussions/schema.js';
+export * from '../modules/assignments/schema.js';

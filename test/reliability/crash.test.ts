@@ -1,0 +1,165 @@
+// Crash durability: the real server under concurrent write load is SIGKILLed at random moments;
+// after each restart every write it acknowledged (2xx) is still there and the database is intact.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../server/app.js';
+import { createEmlTransport } from '../../server/mailer.js';
+import { startChild, type ChildServer } from './helpers/child.js';
+import { httpApi, type HttpApi } from './helpers/http-client.js';
+import { runSeed, seeded } from './helpers/random.js';
+
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 6);
+const WRITERS = 8;
+const seed = runSeed();
+const rand = seeded(seed);
+
+/** A write the server acknowledged, and how to prove after a restart that it is still there. */
+type Verify = (admin: HttpApi, baseUrl: string) => Promise<void>;
+
+interface WeekRegister {
+  cohortId: number;
+  lastAcked: string;
+  /** A write sent after lastAcked whose answer never came: it may or may not have committed. */
+  unknown: string | null;
+}
+
+let dir: string;
+let adminToken: string;
+const registers: WeekRegister[] = [];
+const acked: Array<{ kind: string; verify: Verify }> = [];
+const stats = { rounds: 0, acked: 0, lostInFlight: 0, byKind: {} as Record<string, number> };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cc-crash-'));
+  // Seed through the services, as `npm run cli -- user add / token create` would.
+  const app = await buildApp({ databasePath: join(dir, 'cohort.db'), mailTransport: createEmlTransport(join(dir, 'mail')), workers: false });
+  const ctx = app.cc;
+  ctx.people.upsert({ email: 'crash-admin@example.org', role: 'admin', name: 'Crash Admin' });
+  adminToken = ctx.people.createApiToken('crash-admin@example.org').token;
+  for (let w = 0; w < WRITERS; w++) {
+    const cohort = ctx.cohorts.create({ course: 'strategic-planning', startDate: '2026-03-02', timezone: 'Europe/London', capacity: 30, instructors: [] });
+    registers.push({ cohortId: cohort.id, lastAcked: ctx.cohorts.week(cohort, 1).title, unknown: null });
+  }
+  await app.close();
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function integrityCheck(): string {
+  const db = new Database(join(dir, 'cohort.db'), { fileMustExist: true });
+  try {
+    return (db.pragma('integrity_check', { simple: true }) as string) ?? 'no answer';
+  } finally {
+    db.close();
+  }
+}
+
+/** One writer: a loop of mixed writes until the server dies under it. */
+async function writer(api: HttpApi, w: number, round: number): Promise<void> {
+  let n = 0;
+  const reg = registers[w];
+  for (;;) {
+    n += 1;
+    const pick = rand();
+    const tag = `r${round}w${w}n${n}`;
+    try {
+      if (pick < 0.35) {
+        const email = `crash-${tag}@example.org`;
+        const res = await api('POST', '/api/v1/tokens', { email });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const token = res.body.token as string;
+        record('token', async (_admin, baseUrl) => {
+          const me = await httpApi(baseUrl, token)('GET', '/api/v1/me');
+          expect(me.status, `token for ${email}`).toBe(200);
+          expect(me.body.email).toBe(email);
+        });
+      } else if (pick < 0.65) {
+        const capacity = 1 + Math.floor(rand() * 9_999);
+        const res = await api('POST', '/api/v1/cohorts', { course: 'community-led-planning', startDate: '2026-05-04', timezone: 'Europe/Dublin', capacity, instructors: [] });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const id = res.body.id as number;
+        record('cohort', async (admin) => {
+          const got = await admin('GET', `/api/v1/cohorts/${id}`);
+          expect(got.status, `cohort ${id}`).toBe(200);
+          expect(got.body.capacity).toBe(capacity);
+        });
+      } else {
+        const title = `Week one, edit ${tag}`;
+        reg.unknown = title;
+        const res = await api('PUT', `/api/v1/cohorts/${reg.cohortId}/weeks/1`, { title, markdown: `Edited in ${tag}.` });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        reg.lastAcked = title;
+        reg.unknown = null;
+        stats.acked += 1;
+        stats.byKind.weekEdit = (stats.byKind.weekEdit ?? 0) + 1;
+      }
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AssertionError') throw err;
+      // The connection died with the server: this write was never acknowledged.
+      stats.lostInFlight += 1;
+      return;
+    }
+  }
+}
+
+function record(kind: string, verify: Verify): void {
+  acked.push({ kind, verify });
+  stats.acked += 1;
+  stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
+}
+
+/** Every acknowledged write is present; each edited week holds its last acknowledged (or a later, unanswered) title. */
+async function verifyAll(server: ChildServer): Promise<void> {
+  const api = httpApi(server.baseUrl, adminToken);
+  for (let i = 0; i < acked.length; i += 16) {
+    await Promise.all(acked.slice(i, i + 16).map((a) => a.verify(api, server.baseUrl)));
+  }
+  for (const reg of registers) {
+    const week = await api('GET', `/api/v1/cohorts/${reg.cohortId}/weeks/1`);
+    expect(week.status).toBe(200);
+    const allowed = [reg.lastAcked, reg.unknown].filter(Boolean);
+    expect(allowed, `cohort ${reg.cohortId} week 1`).toContain(week.body.title);
+    reg.lastAcked = week.body.title as string;
+    reg.unknown = null;
+  }
+  expect(integrityCheck()).toBe('ok');
+}
+
+describe(`crash durability (seed ${seed})`, () => {
+  it(`keeps every acknowledged write through ${ROUNDS} SIGKILLs under concurrent load`, async () => {
+    const paths = { mailDir: join(dir, 'mail'), databasePath: join(dir, 'cohort.db') };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const server = await startChild(paths);
+      try {
+        await verifyAll(server);
+        const api = httpApi(server.baseUrl, adminToken);
+        const ackedBefore = stats.acked;
+        const writers = Array.from({ length: WRITERS }, (_, w) => writer(api, w, round));
+        // Kill at a random moment once the load is running (300 ms .. 2.5 s in).
+        await new Promise((r) => setTimeout(r, 300 + Math.floor(rand() * 2200)));
+        await server.kill();
+        await Promise.all(writers);
+        stats.rounds += 1;
+        expect(stats.acked, `round ${round} acknowledged writes before the kill`).toBeGreaterThan(ackedBefore);
+        expect(server.stderr()).not.toMatch(/"level":(50|60)/);
+      } finally {
+        await server.kill();
+      }
+    }
+    // The last restart: everything acknowledged in every round is there, then a clean shutdown.
+    const server = await startChild(paths);
+    try {
+      await verifyAll(server);
+      expect(await server.stop()).toBe(0);
+    } finally {
+      await server.kill();
+    }
+    expect(integrityCheck()).toBe('ok');
+    console.log(`[crash] seed ${seed}: ${stats.rounds} SIGKILLs survived, ${stats.acked} acknowledged writes all present (${JSON.stringify(stats.byKind)}), ${stats.lostInFlight} unanswered requests at kill time`);
+  });
+});

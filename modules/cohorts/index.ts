@@ -10,7 +10,12 @@ declare module '../../server/context.js' {
 }
 
 const cohortsModule: FastifyPluginAsync = async (fastify) => {
-  fastify.cc.cohorts = createCohortService(fastify.cc);
+  const ctx = fastify.cc;
+  ctx.cohorts = createCohortService(ctx);
+  // Week openings are computed from the timeline on each tick, so moves and restarts need no rescheduling.
+  ctx.scheduler.register('cohorts:week-open', (now) => {
+    ctx.cohorts.announceOpenWeeks(now);
+  });
   await fastify.register(routes);
 };
 export default cohortsModule;

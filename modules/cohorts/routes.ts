@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requireRole } from '../../server/plugins/auth.js';
 import { IdParam, Instant, problemResponses } from '../../server/schemas.js';
-import type { Cohort } from './service.js';
+import type { Cohort, CohortRole } from './service.js';
 import { cohortState } from './timeline.js';
 
 const WeekSummary = Type.Object({ number: Type.Integer(), title: Type.String(), opensAt: Instant, dueAt: Instant });
@@ -23,6 +23,8 @@ export const CohortDoc = Type.Object({
   accessEndsAt: Instant,
   weeks: Type.Array(WeekSummary),
   sessions: Type.Array(SessionSummary),
+  // Only for the cohort's staff (instructors and admins).
+  instructors: Type.Optional(Type.Array(Type.String())),
 });
 
 const Prompt = Type.Object({ id: Type.String(), label: Type.String(), help: Type.Union([Type.String(), Type.Null()]), maxLength: Type.Integer() });
@@ -54,9 +56,11 @@ const routes: FastifyPluginAsync = async (app) => {
   const clock = fastify.cc.clock;
 
   /** The API document of a cohort. */
-  function cohortDoc(c: Cohort) {
+  function cohortDoc(c: Cohort, role: CohortRole = 'learner') {
     const t = c.timeline;
+    const staff = role !== 'learner' ? { instructors: cohorts.instructors(c.id).map((u) => u.email) } : {};
     return {
+      ...staff,
       id: c.id,
       course: c.courseSlug,
       courseTitle: c.course.title,
@@ -113,7 +117,7 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       requireRole(request, 'admin');
       const cohort = cohorts.create({ ...request.body, instructors: request.body.instructors ?? [] });
-      return reply.code(201).send(cohortDoc(cohort));
+      return reply.code(201).send(cohortDoc(cohort, 'admin'));
     },
   );
 
@@ -128,14 +132,44 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'instructor', 'learner');
-      return cohorts.listForUser(user).map(({ cohort }) => cohortDoc(cohort));
+      return cohorts.listForUser(user).map(({ cohort, role }) => cohortDoc(cohort, role));
     },
   );
 
   fastify.get(
     '/api/v1/cohorts/:id',
     { schema: { summary: 'A cohort with its timeline and sessions', tags: ['cohorts'], params: IdParam, response: { 200: CohortDoc, ...problemResponses(400, 401, 403, 404) } } },
-    async (request) => cohortDoc(cohorts.access(request.user, request.params.id).cohort),
+    async (request) => {
+      const access = cohorts.access(request.user, request.params.id);
+      return cohortDoc(access.cohort, access.role);
+    },
+  );
+
+  fastify.patch(
+    '/api/v1/cohorts/:id',
+    {
+      schema: {
+        summary: 'Change a cohort: capacity, instructors, or move it (new startDate and/or timezone)',
+        description:
+          'Admins only. A move recomputes every instant of the timeline (weeks, due dates, sessions, scheduled emails), keeps the cohort’s own week edits and moved sessions, and emails one notice to each enrolled learner. `instructors` replaces the whole list.',
+        tags: ['cohorts'],
+        params: IdParam,
+        body: Type.Object(
+          {
+            capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+            instructors: Type.Optional(Type.Array(Type.String({ maxLength: 254 }), { maxItems: 20 })),
+            startDate: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Local date (YYYY-MM-DD) in the cohort’s zone when week 1 opens' })),
+            timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/London' })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: CohortDoc, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      requireRole(request, 'admin');
+      return cohortDoc(cohorts.update(request.params.id, request.body), 'admin');
+    },
   );
 
   fastify.get(

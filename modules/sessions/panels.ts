@@ -1,0 +1,97 @@
+// Session panels on shared pages: the cohort home and week page (join, recording, "I watched"), the staff page.
+import type { AppContext } from '../../server/context.js';
+import type { CohortAccess } from '../cohorts/service.js';
+import { formatInstant, formatTime } from '../../server/time.js';
+import { zoneFor, type SessionService, type SessionView } from './service.js';
+
+/** A session's row in a learner-facing panel: what to show and which action applies now. */
+function sessionItem(access: CohortAccess, s: SessionView, now: Date, prefix: string) {
+  const zone = zoneFor(access.user, access.cohort);
+  const learner = access.role === 'learner';
+  const live = s.joinOpen && now.getTime() >= s.startsAt.getTime();
+  const status = s.attendance === 'attended'
+    ? { text: 'Attended', kind: 'ok' }
+    : s.attendance === 'watched'
+      ? { text: 'Recording watched', kind: 'ok' }
+      : live
+        ? { text: 'Live now', kind: 'info' }
+        : s.joinOpen
+          ? { text: 'Starting soon', kind: 'info' }
+          : s.ended
+            ? learner ? { text: 'Missed', kind: 'warn' } : { text: 'Ended', kind: 'info' }
+            : { text: 'Upcoming', kind: 'info' };
+  return {
+    id: s.id,
+    title: s.title,
+    week: s.week,
+    when: formatInstant(s.startsAt, zone),
+    ends: formatTime(s.endsAt, zone),
+    moved: s.moved,
+    status,
+    // The button only inside the window (staff see the link there too, and can always open the editor).
+    joinUrl: s.joinOpen ? s.joinUrl : null,
+    joinMissing: s.joinOpen && !s.joinUrl,
+    joinLater: learner && !s.joinOpen && !s.ended,
+    recordingUrl: s.recordingUrl,
+    canSayWatched: learner && s.ended && Boolean(s.recordingUrl) && s.attendance === null,
+    icsUrl: `${prefix}/api/v1/sessions/${s.id}/calendar.ics`,
+    editUrl: learner ? null : `${prefix}/teach/sessions/${s.id}`,
+  };
+}
+
+/** Register the sessions module's panels. */
+export function registerSessionPanels(ctx: AppContext, sessions: SessionService): void {
+  const learnerPanel = (access: CohortAccess, now: Date, week: number | null) => {
+    const list = sessions.listFor(access, week ?? undefined);
+    if (list.length === 0) return null;
+    const cohortId = access.cohort.id;
+    return {
+      partial: 'sessions/list',
+      model: {
+        heading: week === null ? 'Live sessions' : list.length === 1 ? 'Live session' : 'Live sessions this week',
+        sessions: list.map((s) => sessionItem(access, s, now, ctx.prefix)),
+        isLearner: access.role === 'learner',
+        zone: zoneFor(access.user, access.cohort),
+        cohortIcsUrl: `${ctx.prefix}/api/v1/cohorts/${cohortId}/calendar.ics`,
+        calendarUrl: `${ctx.prefix}/calendar`,
+        back: week === null ? `/cohorts/${cohortId}` : `/cohorts/${cohortId}/weeks/${week}`,
+        showFeed: week === null,
+      },
+    };
+  };
+
+  ctx.panels.register('cohort-home', { order: 10, render: ({ access, now }) => learnerPanel(access, now, null) });
+  ctx.panels.register('week', { order: 10, render: ({ access, now, week }) => learnerPanel(access, now, week) });
+
+  ctx.panels.register('cohort-staff', {
+    order: 10,
+    render: ({ access }) => {
+      const list = sessions.listFor(access);
+      if (list.length === 0) return null;
+      const zone = zoneFor(access.user, access.cohort);
+      const learnerCount = ctx.cohorts.learners(access.cohort.id).length;
+      const counts = sessions.markCounts(list.map((s) => s.id));
+      return {
+        partial: 'sessions/staff',
+        model: {
+          zone,
+          learnerCount,
+          sessions: list.map((s) => ({
+            id: s.id,
+            title: s.title,
+            week: s.week,
+            when: `${formatInstant(s.startsAt, zone)} to ${formatTime(s.endsAt, zone)}`,
+            moved: s.moved,
+            hasJoin: Boolean(s.joinUrl),
+            hasRecording: Boolean(s.recordingUrl),
+            attended: counts.get(s.id)?.attended ?? 0,
+            watched: counts.get(s.id)?.watched ?? 0,
+            editUrl: `${ctx.prefix}/teach/sessions/${s.id}`,
+            attendanceUrl: `${ctx.prefix}/teach/sessions/${s.id}/attendance`,
+          })),
+          cohortIcsUrl: `${ctx.prefix}/api/v1/cohorts/${access.cohort.id}/calendar.ics`,
+        },
+      };
+    },
+  });
+}

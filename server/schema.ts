@@ -6,3 +6,4 @@ export * from '../modules/sessions/schema.js';
 export * from '../modules/bookings/schema.js';
 export * from '../modules/discussions/schema.js';
 export * from '../modules/assignments/schema.js';
+export * from '../modules/certificates/schema.js';

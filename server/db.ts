@@ -33,5 +33,7 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
 /** Online backup to a file (safe while the server runs). */
 export async function backupDatabase(database: AppDatabase, target: string): Promise<void> {
   mkdirSync(dirname(target), { recursive: true });
-  await database.sqlite.backup(target);
+  // One step for the whole file: a stepwise copy restarts whenever another connection (the server, when
+  // the CLI runs the backup) commits between steps, so under steady writes it would never finish.
+  await database.sqlite.backup(target, { progress: () => 0x7fffffff });
 }

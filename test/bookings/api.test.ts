@@ -1,0 +1,403 @@
+// The bookings API: every transition of a booking and who may make it, members, duplicates, closing, bad input.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { insertUser } from '../helpers/factories.js';
+import { apiAs } from '../helpers/http.js';
+import { enrolments } from '../../modules/cohorts/schema.js';
+import { addr, NOW, setup } from './setup.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp({ now: NOW });
+});
+afterEach(async () => t.close());
+
+/** The API as the learner behind an address (a token for their account). */
+function asLearner(email: string) {
+  return apiAs(t.app, t.ctx.people.createApiToken(email).token);
+}
+
+function enrolment(cohortId: number, email: string) {
+  const user = t.ctx.people.findByEmail(email)!;
+  return t.ctx.db.select().from(enrolments).where(and(eq(enrolments.cohortId, cohortId), eq(enrolments.userId, user.id))).get();
+}
+
+describe('members', () => {
+  it('an admin adds an address and a domain, lists them and removes one', async () => {
+    const s = setup(t);
+    const a = await s.asAdmin('POST', '/api/v1/members', { email: 'Reader@Town.Example' });
+    expect(a.statusCode).toBe(201);
+    expect(a.json()).toMatchObject({ email: 'reader@town.example', domain: null, addedBy: s.admin.email });
+    const d = await s.asAdmin('POST', '/api/v1/members', { domain: '@County-Library.example' });
+    expect(d.statusCode).toBe(201);
+    expect(d.json()).toMatchObject({ email: null, domain: 'county-library.example' });
+    const list = await s.asAdmin('GET', '/api/v1/members');
+    expect(list.json().map((m: { domain: string | null; email: string | null }) => m.domain ?? m.email)).toEqual(['county-library.example', 'reader@town.example']);
+    expect((await s.asAdmin('DELETE', `/api/v1/members/${a.json().id}`)).statusCode).toBe(204);
+    expect((await s.asAdmin('DELETE', `/api/v1/members/${a.json().id}`)).statusCode).toBe(404);
+    expect((await s.asAdmin('GET', '/api/v1/members')).json()).toHaveLength(1);
+  });
+
+  it('refuses a duplicate entry with 409, and bad or ambiguous input with 400 naming the problem', async () => {
+    const s = setup(t);
+    expect((await s.asAdmin('POST', '/api/v1/members', { domain: 'library.example' })).statusCode).toBe(201);
+    const dup = await s.asAdmin('POST', '/api/v1/members', { domain: 'LIBRARY.example' });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().detail).toContain('already on the member list');
+    const both = await s.asAdmin('POST', '/api/v1/members', { email: 'a@b.example', domain: 'b.example' });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().detail).toContain('either email or domain');
+    expect((await s.asAdmin('POST', '/api/v1/members', {})).statusCode).toBe(400);
+    const gmail = await s.asAdmin('POST', '/api/v1/members', { domain: 'gmail.com' });
+    expect(gmail.statusCode).toBe(400);
+    expect(gmail.json().detail).toContain('public mail provider');
+    const bad = await s.asAdmin('POST', '/api/v1/members', { email: 'not an address' });
+    expect(bad.statusCode).toBe(400);
+    const extra = await s.asAdmin('POST', '/api/v1/members', { email: 'a@b.example', role: 'x' });
+    expect(extra.statusCode).toBe(400);
+    expect(extra.json().detail).toContain('role');
+    expect(extra.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('only admins manage the member list', async () => {
+    const s = setup(t);
+    const learner = insertUser(t, 'learner');
+    const asL = apiAs(t.app, learner.token);
+    expect((await asL('POST', '/api/v1/members', { domain: 'x.example' })).statusCode).toBe(403);
+    expect((await asL('GET', '/api/v1/members')).statusCode).toBe(403);
+    expect((await apiAs(t.app, s.instructor.token ?? null)('GET', '/api/v1/members')).statusCode).toBe(403);
+    expect((await s.anon('GET', '/api/v1/members')).statusCode).toBe(401);
+    expect((await s.anon('POST', '/api/v1/members', { domain: 'x.example' })).statusCode).toBe(401);
+    expect((await s.anon('DELETE', '/api/v1/members/1')).statusCode).toBe(401);
+  });
+});
+
+describe('booking a place', () => {
+  it('a member on the list by address books free and is confirmed and enrolled at once; the account is created', async () => {
+    const s = setup(t);
+    const email = addr('member');
+    await s.asAdmin('POST', '/api/v1/members', { email });
+    expect(t.ctx.people.findByEmail(email)).toBeUndefined();
+    const res = await s.book(email, 'member');
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ status: 'confirmed', kind: 'member', price: { amountMinor: 0, currency: 'GBP' }, certificate: true });
+    expect(t.ctx.people.findByEmail(email)).toMatchObject({ role: 'learner', name: `Name of ${email.split('@')[0]}` });
+    expect(enrolment(s.cohort.id, email)).toMatchObject({ status: 'active', certificateWanted: true });
+  });
+
+  it('a member qualifies by domain, including subdomains; anyone else gets 422 saying how to book standalone', async () => {
+    const s = setup(t);
+    await s.asAdmin('POST', '/api/v1/members', { domain: 'county.example' });
+    expect((await s.book(addr('a', 'county.example'), 'member')).json().status).toBe('confirmed');
+    expect((await s.book(addr('b', 'branch.county.example'), 'member')).json().status).toBe('confirmed');
+    const outsider = addr('c', 'notcounty.example');
+    const refused = await s.book(outsider, 'member');
+    expect(refused.statusCode).toBe(422);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.json().detail).toContain('not on the member list');
+    expect(refused.json().detail).toContain('Book as standalone instead (£195.00');
+    // A refused booking creates no account.
+    expect(t.ctx.people.findByEmail(outsider)).toBeUndefined();
+    expect((await s.book(outsider, 'standalone')).statusCode).toBe(201);
+  });
+
+  it('a standalone booking waits for payment at the course price, holding a place but not enrolling', async () => {
+    const s = setup(t);
+    const email = addr();
+    const res = await s.book(email, 'standalone', { certificate: false });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ status: 'pending_payment', kind: 'standalone', price: { amountMinor: 19500, currency: 'GBP' }, paymentReference: null, certificate: false });
+    expect(enrolment(s.cohort.id, email)).toBeUndefined();
+    expect(t.ctx.bookings.placesLeft(s.cohort)).toBe(4);
+  });
+
+  it('refuses a second active booking for the same person with 409, but allows booking again after cancelling', async () => {
+    const s = setup(t);
+    const email = addr();
+    const first = await s.book(email);
+    const again = await s.book(email.toUpperCase(), 'standalone');
+    expect(again.statusCode).toBe(409);
+    expect(again.json().detail).toContain('already has a booking');
+    await s.asAdmin('POST', `/api/v1/bookings/${first.json().id}/cancel`);
+    const rebook = await s.book(email);
+    expect(rebook.statusCode).toBe(201);
+    expect(rebook.json().id).not.toBe(first.json().id);
+  });
+
+  it('refuses someone already enrolled without a booking with 409', async () => {
+    const s = setup(t);
+    const learner = insertUser(t, 'learner');
+    t.ctx.db.transaction((tx) => t.ctx.cohorts.enrol(tx, s.cohort.id, learner.user.id));
+    const res = await s.book(learner.email);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().detail).toContain('already enrolled');
+  });
+
+  it('closes public bookings at endsAt with 409; an admin can still book anyone', async () => {
+    const s = setup(t);
+    t.clock.set(s.cohort.timeline.endsAt);
+    const late = await s.book(addr());
+    expect(late.statusCode).toBe(409);
+    expect(late.json().detail).toContain('closed');
+    // A signed-in learner is no different from the public.
+    const learner = insertUser(t, 'learner');
+    expect((await apiAs(t.app, learner.token)('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: learner.email, name: 'L', kind: 'standalone' })).statusCode).toBe(409);
+    const byAdmin = await s.asAdmin('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: addr('late'), name: 'Late Comer', kind: 'standalone' });
+    expect(byAdmin.statusCode).toBe(201);
+    expect(byAdmin.json().status).toBe('pending_payment');
+    // One millisecond before the end, the public may still book.
+    t.clock.set(new Date(s.cohort.timeline.endsAt.getTime() - 1));
+    expect((await s.book(addr())).statusCode).toBe(201);
+  });
+
+  it('answers bad input with 400 naming the field, and an unknown cohort with 404', async () => {
+    const s = setup(t);
+    const url = `/api/v1/cohorts/${s.cohort.id}/bookings`;
+    const noKind = await s.anon('POST', url, { email: addr(), name: 'X' });
+    expect(noKind.statusCode).toBe(400);
+    expect(noKind.json().detail).toContain('kind');
+    const badKind = await s.anon('POST', url, { email: addr(), name: 'X', kind: 'vip' });
+    expect(badKind.statusCode).toBe(400);
+    expect(badKind.json().detail).toContain('kind');
+    const badEmail = await s.anon('POST', url, { email: 'nobody', name: 'X', kind: 'standalone' });
+    expect(badEmail.statusCode).toBe(400);
+    expect(badEmail.json().detail).toContain('not an email address');
+    const badCert = await s.anon('POST', url, { email: addr(), name: 'X', kind: 'standalone', certificate: 'yes' });
+    expect(badCert.statusCode).toBe(400);
+    expect(badCert.json().detail).toContain('certificate');
+    expect((await s.anon('POST', url, { email: addr(), name: 'X', kind: 'standalone', price: 0 })).statusCode).toBe(400);
+    expect((await s.anon('POST', '/api/v1/cohorts/999/bookings', { email: addr(), name: 'X', kind: 'standalone' })).statusCode).toBe(404);
+    expect((await s.anon('POST', '/api/v1/cohorts/abc/bookings', { email: addr(), name: 'X', kind: 'standalone' })).statusCode).toBe(400);
+  });
+});
+
+describe('payments', () => {
+  it('an admin records an invoice payment: awaiting payment → confirmed and enrolled, with the reference', async () => {
+    const s = setup(t);
+    const email = addr();
+    const b = (await s.book(email, 'standalone', { certificate: false })).json();
+    const paid = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'PO-4471' });
+    expect(paid.statusCode).toBe(200);
+    expect(paid.json()).toMatchObject({ status: 'confirmed', paymentReference: 'PO-4471', paidAt: NOW });
+    expect(enrolment(s.cohort.id, email)).toMatchObject({ status: 'active', certificateWanted: false });
+  });
+
+  it('only an admin may record a payment', async () => {
+    const s = setup(t);
+    const email = addr();
+    const b = (await s.book(email)).json();
+    expect((await asLearner(email)('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'X' })).statusCode).toBe(403);
+    expect((await s.anon('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'X' })).statusCode).toBe(401);
+    expect((await s.asAdmin('POST', `/api/v1/bookings/999/payments`, { reference: 'X' })).statusCode).toBe(404);
+  });
+
+  it('refuses a payment for a member booking, a second payment, a cancelled booking, and a blank reference', async () => {
+    const s = setup(t);
+    await s.asAdmin('POST', '/api/v1/members', { domain: 'members.example' });
+    const m = (await s.book(addr('m', 'members.example'), 'member')).json();
+    const member = await s.asAdmin('POST', `/api/v1/bookings/${m.id}/payments`, { reference: 'INV-1' });
+    expect(member.statusCode).toBe(409);
+    expect(member.json().detail).toContain('free');
+    const b = (await s.book(addr())).json();
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'INV-2' })).statusCode).toBe(200);
+    const twice = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'INV-3' });
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json().detail).toContain('INV-2');
+    const c = (await s.book(addr())).json();
+    await s.asAdmin('POST', `/api/v1/bookings/${c.id}/cancel`);
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${c.id}/payments`, { reference: 'INV-4' })).statusCode).toBe(409);
+    const blank = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: '' });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().detail).toContain('reference');
+    const spaces = await s.asAdmin('POST', `/api/v1/bookings/${(await s.book(addr())).json().id}/payments`, { reference: '   ' });
+    expect(spaces.statusCode).toBe(400);
+  });
+
+  it('a payment for a waitlisted standalone booking keeps it waitlisted; it is confirmed straight away when it moves up', async () => {
+    const s = setup(t, { capacity: 1 });
+    const first = (await s.book(addr())).json();
+    const email = addr();
+    const waiting = (await s.book(email)).json();
+    expect(waiting.status).toBe('waitlisted');
+    const paid = await s.asAdmin('POST', `/api/v1/bookings/${waiting.id}/payments`, { reference: 'PO-9' });
+    expect(paid.json()).toMatchObject({ status: 'waitlisted', paymentReference: 'PO-9', waitlistPosition: 1 });
+    await s.asAdmin('POST', `/api/v1/bookings/${first.id}/release`);
+    const moved = (await s.asAdmin('GET', `/api/v1/bookings/${waiting.id}`)).json();
+    expect(moved.status).toBe('confirmed');
+    expect(enrolment(s.cohort.id, email)?.status).toBe('active');
+  });
+
+  it('a payment arriving after an unpaid booking was released reinstates it: confirmed if a place is free, else waitlisted at the end', async () => {
+    const s = setup(t, { capacity: 1 });
+    const a = (await s.book(addr())).json();
+    await s.asAdmin('POST', `/api/v1/bookings/${a.id}/release`);
+    const back = await s.asAdmin('POST', `/api/v1/bookings/${a.id}/payments`, { reference: 'LATE-1' });
+    expect(back.json()).toMatchObject({ status: 'confirmed', cancelReason: null, paymentReference: 'LATE-1' });
+
+    const b = (await s.book(addr())).json();
+    expect(b.status).toBe('waitlisted');
+    // a is cancelled by an admin, b moves up; then b is released and c fills the place
+    await s.asAdmin('POST', `/api/v1/bookings/${a.id}/cancel`);
+    expect((await s.asAdmin('GET', `/api/v1/bookings/${b.id}`)).json().status).toBe('pending_payment');
+    await s.asAdmin('POST', `/api/v1/bookings/${b.id}/release`);
+    const c = (await s.book(addr())).json();
+    expect(c.status).toBe('pending_payment');
+    const d = (await s.book(addr())).json();
+    expect(d.status).toBe('waitlisted');
+    const late = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'LATE-2' });
+    expect(late.statusCode).toBe(200);
+    expect(late.json()).toMatchObject({ status: 'waitlisted', waitlistPosition: 2 });
+  });
+});
+
+describe('cancelling, releasing and refunds', () => {
+  it('the learner cancels their own booking before the start; the enrolment is withdrawn', async () => {
+    const s = setup(t);
+    await s.asAdmin('POST', '/api/v1/members', { domain: 'members.example' });
+    const email = addr('m', 'members.example');
+    const b = (await s.book(email, 'member')).json();
+    const res = await asLearner(email)('POST', `/api/v1/bookings/${b.id}/cancel`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'cancelled', refund: 'none', cancelReason: 'cancelled' });
+    expect(enrolment(s.cohort.id, email)?.status).toBe('withdrawn');
+    const twice = await asLearner(email)('POST', `/api/v1/bookings/${b.id}/cancel`);
+    expect(twice.statusCode).toBe(409);
+  });
+
+  it('the learner cannot cancel once the cohort has started (409), someone else never can (403), signed out 401', async () => {
+    const s = setup(t);
+    const email = addr();
+    const b = (await s.book(email)).json();
+    const other = insertUser(t, 'learner');
+    expect((await apiAs(t.app, other.token)('POST', `/api/v1/bookings/${b.id}/cancel`)).statusCode).toBe(403);
+    expect((await apiAs(t.app, s.instructor.token ?? null)('POST', `/api/v1/bookings/${b.id}/cancel`)).statusCode).toBe(403);
+    expect((await s.anon('POST', `/api/v1/bookings/${b.id}/cancel`)).statusCode).toBe(401);
+    t.clock.set(s.cohort.timeline.startsAt);
+    const late = await asLearner(email)('POST', `/api/v1/bookings/${b.id}/cancel`);
+    expect(late.statusCode).toBe(409);
+    expect(late.json().detail).toContain('started');
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${b.id}/cancel`, { note: 'Asked by phone' })).json().status).toBe('cancelled');
+  });
+
+  it('cancelling a paid booking records a refund due, which an admin then marks refunded (once)', async () => {
+    const s = setup(t);
+    const email = addr();
+    const b = (await s.book(email)).json();
+    await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'INV-77' });
+    t.clock.set(s.cohort.timeline.weeks[1].opensAt);
+    const cancelled = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/cancel`);
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', refund: 'due' });
+    expect(enrolment(s.cohort.id, email)?.status).toBe('withdrawn');
+    expect((await asLearner(email)('POST', `/api/v1/bookings/${b.id}/refund`)).statusCode).toBe(403);
+    const refunded = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/refund`, { note: 'BACS 12 Mar' });
+    expect(refunded.statusCode).toBe(200);
+    expect(refunded.json()).toMatchObject({ status: 'cancelled', refund: 'refunded' });
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${b.id}/refund`)).statusCode).toBe(409);
+  });
+
+  it('refuses a refund where none is due (unpaid or active bookings)', async () => {
+    const s = setup(t);
+    const b = (await s.book(addr())).json();
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${b.id}/refund`)).statusCode).toBe(409);
+    const cancelled = (await s.asAdmin('POST', `/api/v1/bookings/${b.id}/cancel`)).json();
+    expect(cancelled.refund).toBe('none');
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${b.id}/refund`)).statusCode).toBe(409);
+  });
+
+  it('an admin releases an unpaid booking; only awaiting-payment bookings can be released, and only by an admin', async () => {
+    const s = setup(t);
+    const email = addr();
+    const b = (await s.book(email)).json();
+    expect((await asLearner(email)('POST', `/api/v1/bookings/${b.id}/release`)).statusCode).toBe(403);
+    expect((await s.anon('POST', `/api/v1/bookings/${b.id}/release`)).statusCode).toBe(401);
+    const released = await s.asAdmin('POST', `/api/v1/bookings/${b.id}/release`);
+    expect(released.json()).toMatchObject({ status: 'cancelled', cancelReason: 'released', refund: 'none' });
+    expect((await s.asAdmin('POST', `/api/v1/bookings/${b.id}/release`)).statusCode).toBe(409);
+    const paid = (await s.book(addr())).json();
+    await s.asAdmin('POST', `/api/v1/bookings/${paid.id}/payments`, { reference: 'R' });
+    const refused = await s.asAdmin('POST', `/api/v1/bookings/${paid.id}/release`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toContain('awaiting payment');
+  });
+
+  it('cancelling a waitlisted booking moves nobody up', async () => {
+    const s = setup(t, { capacity: 1 });
+    await s.book(addr());
+    const w1 = (await s.book(addr())).json();
+    const w2 = (await s.book(addr())).json();
+    await s.asAdmin('POST', `/api/v1/bookings/${w1.id}/cancel`);
+    expect((await s.asAdmin('GET', `/api/v1/bookings/${w2.id}`)).json()).toMatchObject({ status: 'waitlisted', waitlistPosition: 1 });
+  });
+});
+
+describe('reading bookings', () => {
+  it('a booking shows its history: who did what, when, from which status to which', async () => {
+    const s = setup(t);
+    const email = addr();
+    const b = (await s.book(email)).json();
+    t.clock.advance({ hours: 2 });
+    await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'PO-1' });
+    t.clock.advance({ hours: 1 });
+    await s.asAdmin('POST', `/api/v1/bookings/${b.id}/cancel`, { note: 'Changed plans' });
+    const res = await asLearner(email)('GET', `/api/v1/bookings/${b.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().history).toEqual([
+      { at: NOW, action: 'booked', by: null, from: null, to: 'pending_payment', note: null },
+      { at: '2026-02-01T11:00:00.000Z', action: 'payment_recorded', by: s.admin.email, from: 'pending_payment', to: 'confirmed', note: 'Reference PO-1.' },
+      { at: '2026-02-01T12:00:00.000Z', action: 'cancelled', by: s.admin.email, from: 'confirmed', to: 'cancelled', note: 'Changed plans Refund due.' },
+    ]);
+  });
+
+  it('an admin booking on someone’s behalf is recorded as such', async () => {
+    const s = setup(t);
+    const b = (await s.asAdmin('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: addr(), name: 'N', kind: 'standalone' })).json();
+    const h = (await s.asAdmin('GET', `/api/v1/bookings/${b.id}`)).json().history;
+    expect(h[0]).toMatchObject({ action: 'booked', by: s.admin.email, note: `Booked by ${s.admin.email}.` });
+  });
+
+  it('only an admin or the person booked can read a booking', async () => {
+    const s = setup(t);
+    const b = (await s.book(addr())).json();
+    const other = insertUser(t, 'learner');
+    expect((await apiAs(t.app, other.token)('GET', `/api/v1/bookings/${b.id}`)).statusCode).toBe(403);
+    expect((await s.anon('GET', `/api/v1/bookings/${b.id}`)).statusCode).toBe(401);
+    expect((await s.asAdmin('GET', '/api/v1/bookings/424242')).statusCode).toBe(404);
+  });
+
+  it('an admin lists a cohort’s bookings, filtered by status and kind', async () => {
+    const s = setup(t, { capacity: 2 });
+    await s.asAdmin('POST', '/api/v1/members', { domain: 'members.example' });
+    const m = (await s.book(addr('m', 'members.example'), 'member')).json();
+    const p = (await s.book(addr())).json();
+    const w = (await s.book(addr())).json();
+    const all = await s.asAdmin('GET', `/api/v1/cohorts/${s.cohort.id}/bookings`);
+    expect(all.statusCode).toBe(200);
+    expect(all.json().map((b: { id: number }) => b.id)).toEqual([m.id, p.id, w.id]);
+    expect(all.json()[0]).toMatchObject({ email: m.email, name: m.name, kind: 'member', status: 'confirmed', price: { amountMinor: 0, currency: 'GBP' }, paymentReference: null });
+    const waiting = await s.asAdmin('GET', `/api/v1/cohorts/${s.cohort.id}/bookings?status=waitlisted`);
+    expect(waiting.json().map((b: { id: number }) => b.id)).toEqual([w.id]);
+    const standalone = await s.asAdmin('GET', `/api/v1/cohorts/${s.cohort.id}/bookings?kind=standalone`);
+    expect(standalone.json().map((b: { id: number }) => b.id)).toEqual([p.id, w.id]);
+    expect((await s.asAdmin('GET', `/api/v1/cohorts/${s.cohort.id}/bookings?status=lost`)).statusCode).toBe(400);
+    expect((await s.asAdmin('GET', '/api/v1/cohorts/999/bookings')).statusCode).toBe(404);
+    expect((await apiAs(t.app, insertUser(t, 'instructor').token)('GET', `/api/v1/cohorts/${s.cohort.id}/bookings`)).statusCode).toBe(403);
+    expect((await s.anon('GET', `/api/v1/cohorts/${s.cohort.id}/bookings`)).statusCode).toBe(401);
+  });
+
+  it('documents every bookings route in the OpenAPI document', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    for (const [path, method] of [
+      ['/api/v1/members', 'post'], ['/api/v1/members', 'get'], ['/api/v1/members/{id}', 'delete'], ['/api/v1/members/import', 'post'],
+      ['/api/v1/cohorts/{id}/bookings', 'post'], ['/api/v1/cohorts/{id}/bookings', 'get'], ['/api/v1/cohorts/{id}/bookings.csv', 'get'],
+      ['/api/v1/bookings/{id}', 'get'], ['/api/v1/bookings/{id}/payments', 'post'], ['/api/v1/bookings/{id}/cancel', 'post'],
+      ['/api/v1/bookings/{id}/release', 'post'], ['/api/v1/bookings/{id}/refund', 'post'],
+    ]) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeTruthy();
+      expect(op.summary).toBeTruthy();
+      expect(op.tags).toEqual(['bookings']);
+    }
+    expect(Object.keys(doc.paths['/api/v1/cohorts/{id}/bookings'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '404', '409', '422']));
+  });
+});

@@ -1,5 +1,71 @@
-// The discussions module: not built yet (see its issue); registered here so app.ts lists every module.
+// The discussions module: threads and posts per cohort, moderation, read markers, the daily digest and page panels.
 import type { FastifyPluginAsync } from 'fastify';
+import { createDiscussionService, type DiscussionService } from './service.js';
+import routes from './routes.js';
 
-const discussionsModule: FastifyPluginAsync = async () => {};
+declare module '../../server/context.js' {
+  interface AppContext {
+    discussions: DiscussionService;
+  }
+}
+
+/** Threads listed in the cohort-home panel before "All discussions". */
+const PANEL_THREADS = 5;
+
+const discussionsModule: FastifyPluginAsync = async (fastify) => {
+  const ctx = fastify.cc;
+  const discussions = createDiscussionService(ctx);
+  ctx.discussions = discussions;
+
+  // Every new cohort gets its week threads in the same transaction that creates it.
+  ctx.cohorts.onChange((tx, cohort, change) => {
+    if (change === 'created') discussions.ensureWeekThreads(tx, cohort);
+  });
+
+  // Once per local day per member, from the digest hour; idempotent on every tick.
+  ctx.scheduler.register('discussions:digest', (now) => {
+    discussions.runDigest(now);
+  });
+
+  ctx.panels.register('cohort-home', {
+    order: 30,
+    render({ access }) {
+      const threads = discussions.listThreads(access);
+      const base = `${ctx.prefix}/cohorts/${access.cohort.id}/discussions`;
+      const unreadTotal = threads.reduce((n, t) => n + t.unread, 0);
+      return {
+        partial: 'discussions/cohort-home',
+        model: {
+          threads: threads.slice(0, PANEL_THREADS).map((t) => ({ ...t, url: `${base}/${t.id}`, onePost: t.posts === 1 })),
+          total: threads.length,
+          more: threads.length > PANEL_THREADS,
+          unreadTotal,
+          unreadPlural: unreadTotal !== 1,
+          allUrl: base,
+        },
+      };
+    },
+  });
+
+  ctx.panels.register('week', {
+    order: 30,
+    render({ access, week, now }) {
+      const opens = access.cohort.timeline.weeks[week - 1]?.opensAt;
+      if (!opens || (access.role === 'learner' && now.getTime() < opens.getTime())) return null;
+      const thread = discussions.weekThread(access, week);
+      if (!thread) return null;
+      return {
+        partial: 'discussions/week',
+        model: {
+          ...thread,
+          url: `${ctx.prefix}/cohorts/${access.cohort.id}/discussions/${thread.id}`,
+          promptHtml: access.cohort.course.weeks[week - 1]?.discussionPromptHtml ?? null,
+          onePost: thread.posts === 1,
+        },
+      };
+    },
+  });
+
+  await fastify.register(routes);
+};
 export default discussionsModule;

@@ -13,7 +13,8 @@ export function addr(tag = 'learner', domain = 'elsewhere.test'): string {
 /** An admin, the API as the admin and as nobody, and a cohort starting 2 March 2026 (now: 1 February). */
 export function setup(t: TestApp, opts: { capacity?: number } = {}) {
   const admin = insertUser(t, 'admin', 'Ada Admin');
-  const { cohort, instructor } = insertCohort(t, { capacity: opts.capacity ?? 5 });
+  const instructor = insertUser(t, 'instructor');
+  const { cohort } = insertCohort(t, { capacity: opts.capacity ?? 5, instructor: instructor.email });
   const asAdmin = apiAs(t.app, admin.token);
   const anon = apiAs(t.app, null);
   /** Book through the public API (no credentials). */

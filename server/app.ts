@@ -94,7 +94,10 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'cc_csrf',
     cookieOpts: { path: prefix || '/', httpOnly: true, sameSite: 'lax', secure, signed: true },
-    getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf,
+    // Multipart forms (uploads) are read by their route after this check, so their token rides in the query string.
+    getToken: (req) =>
+      (req.body as Record<string, string> | undefined)?._csrf ??
+      (String(req.headers['content-type'] ?? '').startsWith('multipart/form-data') ? (req.query as Record<string, string> | undefined)?._csrf : undefined),
   });
   await fastify.register(formbody, { bodyLimit: 256 * 1024 });
   // JSON and forms only: a text/plain body is how cross-site forms smuggle requests.

@@ -48,6 +48,17 @@ function sessionDoc(v: SessionView) {
   };
 }
 
+/** Service messages name API fields; the form names what people see. */
+function friendly(message: string): string {
+  return message
+    .replace(/^joinUrl/, 'The join link')
+    .replace(/^recordingUrl/, 'The recording link')
+    .replace(/^durationMinutes/, 'The length in minutes')
+    .replace(/^startsAt/, 'The new time')
+    .replace(/^date/, 'The date')
+    .replace(/^time/, 'The start time');
+}
+
 function sendCalendar(reply: FastifyReply, body: string, filename: string | null) {
   reply.header('content-type', 'text/calendar; charset=utf-8').header('cache-control', 'private, no-cache');
   if (filename) reply.header('content-disposition', `attachment; filename="${filename}"`);
@@ -379,7 +390,7 @@ const routes: FastifyPluginAsync = async (app) => {
         });
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 400) throw err;
-        return fail((err as Error).message);
+        return fail(friendly((err as Error).message));
       }
       return reply.redirect(`${prefix}/teach/sessions/${session.id}?saved=1`, 303);
     },

@@ -325,7 +325,7 @@ const routes: FastifyPluginAsync = async (app) => {
     return {
       title: thread.title,
       cohort: cohortModel(access),
-      thread: { id: thread.id, title: thread.title, week: thread.week, pinned: thread.pinned, locked: thread.locked, hidden: thread.hidden },
+      thread: { id: thread.id, title: thread.title, week: thread.week, pinned: thread.pinned, locked: thread.locked, hidden: thread.hidden, flags: thread.pinned || thread.locked || thread.hidden },
       weekUrl: thread.week !== null ? `${prefix}/cohorts/${access.cohort.id}/weeks/${thread.week}` : null,
       prompt: page.promptHtml,
       staff,

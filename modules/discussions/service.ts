@@ -167,8 +167,11 @@ export function createDiscussionService(ctx: AppContext) {
     return user.role === 'admin' ? 'admin' : 'learner';
   }
 
+  /** "Week 2 — Bringing people in"; course titles that already say "Week 2" are kept as they are. */
   function weekTitle(cohort: Cohort, n: number): string {
-    return `Week ${n}: ${cohort.course.weeks[n - 1]?.title ?? ''}`.replace(/:\s*$/, '');
+    const title = cohort.course.weeks[n - 1]?.title?.trim() ?? '';
+    if (new RegExp(`^week\\s*${n}\\b`, 'i').test(title)) return title;
+    return title ? `Week ${n} — ${title}` : `Week ${n}`;
   }
 
   /** A post as this viewer sees it: removed posts and (for other learners) hidden posts become markers. */

@@ -21,7 +21,7 @@ describe('week threads', () => {
     expect(staff.filter((t) => t.week !== null).map((t) => t.week).sort()).toEqual([1, 2, 3, 4]);
     const learner = await threadsOf(w.a.learner.api, w.a.id);
     expect(learner.map((t) => t.week)).toEqual([1]);
-    expect(learner[0].title).toMatch(/^Week 1: /);
+    expect(learner[0].title).toMatch(/^Week 1 — /);
     w.t.clock.set(w.t.ctx.cohorts.get(w.a.id).timeline.weeks[1].opensAt);
     expect((await threadsOf(w.a.learner.api, w.a.id)).map((t) => t.week).sort()).toEqual([1, 2]);
   });

@@ -73,19 +73,28 @@ export function sanitiseFilename(name: string, ext: string): string {
     .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
     .replace(/[<>:"|?*;%$`]/g, '_')
     .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^[.\s-]+/, '');
-  // Drop whatever extension it had; the accepted one goes back on.
-  base = base.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim();
+    .trim();
+  // Drop whatever extension it had (the accepted one goes back on), then leading dots: no hidden files.
+  base = base.replace(/\.[A-Za-z0-9]{1,8}$/, '').replace(/^[.\s-]+/, '').trim();
   if (!base) base = 'upload';
   const chars = [...base];
   if (chars.length > 110) base = chars.slice(0, 110).join('').trim();
   return `${base}.${ext === 'jpg' ? 'jpg' : ext}`;
 }
 
+/** Letters that do not decompose to ASCII under NFKD, for the plain-ASCII fallback name. */
+const ASCII_LOOKALIKES: Record<string, string> = {
+  Ł: 'L', ł: 'l', Ø: 'O', ø: 'o', Đ: 'D', đ: 'd', ß: 'ss', Æ: 'AE', æ: 'ae', Œ: 'OE', œ: 'oe', Þ: 'Th', þ: 'th', ı: 'i',
+  '\u2018': "'", '\u2019': "'", '\u201c': '_', '\u201d': '_', '\u2013': '-', '\u2014': '-',
+};
+
 /** A Content-Disposition header that downloads under the sanitised name, with an ASCII fallback. */
 export function contentDisposition(filename: string): string {
-  const ascii = filename.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '_') || 'download';
+  let ascii = [...filename.normalize('NFKD')]
+    .map((c) => ASCII_LOOKALIKES[c] ?? c)
+    .join('')
+    .replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '_').trim();
+  if (!ascii.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim()) ascii = `download${/\.[A-Za-z0-9]{1,8}$/.exec(filename)?.[0] ?? ''}`;
   const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -1,5 +1,5 @@
 // Assignments: drafts, submissions and their versions, files, instructor review, extensions, late and grace rules.
-import { and, asc, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Conflict, DomainRule, Forbidden, NotFound } from '../../server/errors.js';
@@ -212,7 +212,7 @@ export function createAssignmentService(ctx: AppContext) {
       .select()
       .from(submissionFiles)
       .where(and(eq(submissionFiles.submissionId, submissionId), isNull(submissionFiles.removedAt)))
-      .orderBy(asc(submissionFiles.uploadedAt), asc(submissionFiles.id))
+      .orderBy(asc(submissionFiles.uploadedAt), asc(sql`rowid`))
       .all();
   }
 
@@ -273,7 +273,8 @@ export function createAssignmentService(ctx: AppContext) {
 
   function buildDoc(tx: Db, cohort: Cohort, row: SubmissionRow, forLearner: boolean): SubmissionDoc {
     const versions = tx.select().from(submissionVersions).where(eq(submissionVersions.submissionId, row.id)).orderBy(asc(submissionVersions.version)).all();
-    const allFiles = tx.select().from(submissionFiles).where(eq(submissionFiles.submissionId, row.id)).all();
+    // Upload order (rowid), since several files can share an instant.
+    const allFiles = tx.select().from(submissionFiles).where(eq(submissionFiles.submissionId, row.id)).orderBy(asc(sql`rowid`)).all();
     const fileById = new Map(allFiles.map((f) => [f.id, f]));
     const reviewRows = tx
       .select({ review: reviews, reviewer: users.name, reviewerEmail: users.email })
@@ -318,7 +319,7 @@ export function createAssignmentService(ctx: AppContext) {
       closesAt: dates.graceEndsAt,
       answers: latest?.answers ?? {},
       options: latest?.options ?? [],
-      files: allFiles.filter((f) => !f.removedAt).sort((a, b) => a.uploadedAt.getTime() - b.uploadedAt.getTime()).map(fileDoc),
+      files: allFiles.filter((f) => !f.removedAt).map(fileDoc),
       draft: forLearner ? { answers: parseObject(row.draftAnswers), options: parseArray(row.chosenOptions), savedAt: row.draftSavedAt } : null,
       versions: versionDocs,
     };

@@ -1,0 +1,147 @@
+// Uploads: size and type limits, storage outside the web root, safe names, and who may download a file.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { apiAs } from '../helpers/http.js';
+import { insertCohort, insertUser } from '../helpers/factories.js';
+import { contentDisposition, sanitiseFilename } from '../../modules/assignments/files.js';
+import { DOCX_BYTES, PDF_BYTES, PNG_BYTES, setupCohort, uploadAs } from './helpers.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+});
+afterEach(async () => t.close());
+
+/** A strategic-planning cohort in week 4, whose worksheet takes PDF or Word files up to 10 MB. */
+function week4() {
+  const s = setupCohort(t);
+  t.clock.set(s.cohort.timeline.weeks[3].opensAt);
+  return s;
+}
+
+describe('uploading a file', () => {
+  it('a learner uploads a PDF: stored under a random id beside the database, not in the web root, with its hash', async () => {
+    const s = week4();
+    const res = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'My plan.pdf', content: PDF_BYTES });
+    expect(res.statusCode).toBe(201);
+    const file = res.json();
+    expect(file).toMatchObject({ name: 'My plan.pdf', type: 'application/pdf', size: PDF_BYTES.length, url: `/api/v1/files/${file.id}` });
+    expect(file.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const stored = join(dirname(t.ctx.database.sqlite.name), 'uploads', file.id);
+    expect(readFileSync(stored)).toEqual(PDF_BYTES);
+    expect(existsSync(join(process.cwd(), 'public', file.id))).toBe(false);
+    const own = (await s.asLearner('GET', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission`)).json();
+    expect(own.status).toBe('draft');
+    expect(own.files.map((f: { id: string }) => f.id)).toEqual([file.id]);
+  });
+
+  it('a submitted version keeps its files, even after the learner removes one from the working copy', async () => {
+    const s = week4();
+    const a = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'a.pdf', content: PDF_BYTES })).json();
+    const b = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'b.docx', content: DOCX_BYTES })).json();
+    const { id } = (await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission`, { answers: { 'one-page': 'see file' }, submit: true })).json();
+    await s.asInstructor('POST', `/api/v1/submissions/${id}/review`, { outcome: 'needs_revision', feedback: 'Shorter please' });
+    expect((await s.asLearner('DELETE', `/api/v1/files/${a.id}`)).statusCode).toBe(204);
+    await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission`, { answers: { 'one-page': 'see file' }, submit: true });
+    const doc = (await s.asInstructor('GET', `/api/v1/submissions/${id}`)).json();
+    expect(doc.versions[0].files.map((f: { name: string }) => f.name)).toEqual(['a.pdf', 'b.docx']);
+    expect(doc.versions[1].files.map((f: { name: string }) => f.name)).toEqual(['b.docx']);
+    expect(doc.files.map((f: { name: string }) => f.name)).toEqual(['b.docx']);
+    // The removed file is still there for the history.
+    expect((await s.asInstructor('GET', `/api/v1/files/${a.id}`)).statusCode).toBe(200);
+  });
+
+  it('a file larger than the assignment allows is refused with 413 and nothing is kept', async () => {
+    const s = week4();
+    const big = Buffer.concat([PDF_BYTES, Buffer.alloc(10 * 1024 * 1024, 0x20)]);
+    const res = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'big.pdf', content: big });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().detail).toContain('10 MB');
+    const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
+    expect(existsSync(dir) ? (await import('node:fs')).readdirSync(dir) : []).toEqual([]);
+  });
+
+  it('a type the assignment does not take is refused with 400, by extension and by content', async () => {
+    const s = week4();
+    const exe = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'plan.exe', content: PDF_BYTES });
+    expect(exe.statusCode).toBe(400);
+    expect(exe.json().detail).toContain('not an accepted type');
+    const png = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'plan.png', content: PNG_BYTES });
+    expect(png.statusCode).toBe(400);
+    const disguised = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'plan.pdf', content: PNG_BYTES });
+    expect(disguised.statusCode).toBe(400);
+    expect(disguised.json().detail).toContain('not a PDF file');
+    const html = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'plan.docx', content: '<html><script>alert(1)</script></html>' });
+    expect(html.statusCode).toBe(400);
+    const empty = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'plan.pdf', content: '' });
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it('a week without uploads, a request that is not multipart, or no file at all is 400', async () => {
+    const s = setupCohort(t);
+    expect((await uploadAs(t, s.learner.token, s.cohort.id, 1, { name: 'a.pdf', content: PDF_BYTES })).statusCode).toBe(400);
+    t.clock.set(s.cohort.timeline.weeks[3].opensAt);
+    const json = await s.asLearner('POST', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission/files`, { file: 'x' });
+    expect(json.statusCode).toBe(400);
+  });
+
+  it('at most five files at once (409), none after the grace end (409), none from instructors (403) or strangers (401)', async () => {
+    const s = week4();
+    for (let i = 0; i < 5; i++) expect((await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: `p${i}.pdf`, content: PDF_BYTES })).statusCode).toBe(201);
+    expect((await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'p6.pdf', content: PDF_BYTES })).statusCode).toBe(409);
+    expect((await uploadAs(t, s.instructor.token, s.cohort.id, 4, { name: 'i.pdf', content: PDF_BYTES })).statusCode).toBe(403);
+    expect((await uploadAs(t, null, s.cohort.id, 4, { name: 'i.pdf', content: PDF_BYTES })).statusCode).toBe(401);
+    t.clock.set(s.cohort.timeline.graceEndsAt);
+    expect((await uploadAs(t, s.other.token, s.cohort.id, 4, { name: 'late.pdf', content: PDF_BYTES })).statusCode).toBe(409);
+  });
+});
+
+describe('downloading a file', () => {
+  it('its learner and the cohort’s instructors and admins get it as an attachment that browsers will not sniff', async () => {
+    const s = week4();
+    const file = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'Łucja’s plan: v2?.pdf', content: PDF_BYTES })).json();
+    expect(file.name).toBe('Łucja’s plan_ v2_.pdf');
+    const admin = apiAs(t.app, insertUser(t, 'admin').token);
+    for (const caller of [s.asLearner, s.asInstructor, admin]) {
+      const res = await caller('GET', `/api/v1/files/${file.id}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload).toEqual(PDF_BYTES);
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="Lucja's plan_ v2_.pdf"; filename*=UTF-8''%C5%81ucja%E2%80%99s%20plan_%20v2_.pdf`);
+      expect(res.headers['cache-control']).toBe('private, no-store');
+    }
+  });
+
+  it('no other learner, no other cohort’s instructor and nobody signed out can fetch it; unknown ids are 404', async () => {
+    const s = week4();
+    const file = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'mine.pdf', content: PDF_BYTES })).json();
+    const otherInstructor = insertUser(t, 'instructor');
+    const { cohort: elsewhere } = insertCohort(t, { instructor: otherInstructor.email });
+    expect(elsewhere.id).not.toBe(s.cohort.id);
+    expect((await s.asOther('GET', `/api/v1/files/${file.id}`)).statusCode).toBe(403);
+    expect((await apiAs(t.app, otherInstructor.token)('GET', `/api/v1/files/${file.id}`)).statusCode).toBe(403);
+    expect((await s.asAnon('GET', `/api/v1/files/${file.id}`)).statusCode).toBe(401);
+    expect((await s.asLearner('GET', `/api/v1/files/${'0'.repeat(32)}`)).statusCode).toBe(404);
+    expect((await s.asLearner('GET', `/api/v1/files/..%2F..%2Ftest.db`)).statusCode).toBe(404);
+    // Nor remove it.
+    expect((await s.asOther('DELETE', `/api/v1/files/${file.id}`)).statusCode).toBe(403);
+    expect((await s.asInstructor('DELETE', `/api/v1/files/${file.id}`)).statusCode).toBe(403);
+  });
+});
+
+describe('file names', () => {
+  it('drops folders, control and bidi characters and reserved punctuation, and keeps the accepted extension', () => {
+    expect(sanitiseFilename('../../etc/passwd.pdf', 'pdf')).toBe('passwd.pdf');
+    expect(sanitiseFilename('C:\\Users\\me\\Plan v2.DOCX', 'docx')).toBe('Plan v2.docx');
+    expect(sanitiseFilename('evil\u202Efdp.exe.pdf', 'pdf')).toBe('evilfdp.exe.pdf');
+    expect(sanitiseFilename('a\r\nContent-Type: text/html.pdf', 'pdf')).toBe('html.pdf');
+    expect(sanitiseFilename('a\r\nX-Evil: 1; <b>.pdf', 'pdf')).toBe('aX-Evil_ 1_ _b_.pdf');
+    expect(sanitiseFilename('....pdf', 'pdf')).toBe('upload.pdf');
+    expect(sanitiseFilename(`${'ż'.repeat(300)}.pdf`, 'pdf')).toBe(`${'ż'.repeat(110)}.pdf`);
+    expect(contentDisposition('李小龙.pdf')).toBe(`attachment; filename="download.pdf"; filename*=UTF-8''%E6%9D%8E%E5%B0%8F%E9%BE%99.pdf`);
+  });
+});

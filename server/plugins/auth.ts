@@ -69,7 +69,7 @@ export default fp(
       if (isApiRequest(request, opts.prefix)) {
         if (request.authVia !== 'session') return;
         const origin = request.headers.origin;
-        if (origin && origin !== baseOrigin && origin !== 'null' && new URL(origin).host !== request.headers.host) {
+        if (origin && origin !== baseOrigin && origin !== 'null' && originHost(origin) !== request.headers.host) {
           throw new Forbidden('Cross-site requests are not allowed.');
         }
         return;
@@ -81,6 +81,15 @@ export default fp(
   },
   { name: 'auth', dependencies: ['@fastify/cookie', '@fastify/csrf-protection'] },
 );
+
+/** The host of an Origin header, or null when it is not a URL (a malformed Origin is refused, not a 500). */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
 
 /** Cookie options for the session cookie. */
 export function sessionCookieOptions(prefix: string, secure: boolean, maxAgeSeconds: number) {

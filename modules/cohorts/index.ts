@@ -2,6 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { createCohortService, type CohortService } from './service.js';
 import routes from './routes.js';
+import pages from './pages.js';
+import adminPages from './admin-pages.js';
 
 declare module '../../server/context.js' {
   interface AppContext {
@@ -17,5 +19,7 @@ const cohortsModule: FastifyPluginAsync = async (fastify) => {
     ctx.cohorts.announceOpenWeeks(now);
   });
   await fastify.register(routes);
+  await fastify.register(pages);
+  await fastify.register(adminPages);
 };
 export default cohortsModule;

@@ -173,7 +173,7 @@ export function createCohortService(ctx: AppContext) {
           })),
           endsAt: formatInstant(after.timeline.endsAt, zone),
           graceEndsAt: formatInstant(after.timeline.graceEndsAt, zone),
-          accessEndsAt: formatDay(after.timeline.accessEndsAt, zone),
+          accessEndsAt: formatInstant(after.timeline.accessEndsAt, zone),
           url,
         },
       });

@@ -8,7 +8,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { enrolLearner, insertCohort } from '../helpers/factories.js';
 import { weekOpenNotices } from '../../modules/cohorts/schema.js';
 
-const subjects = (mails: Array<{ subject?: string }>) => mails.map((m) => m.subject ?? '').sort();
+const subjects = (mails: Array<{ subject?: string }>) => mails.map((m) => m.subject ?? '').filter((s) => /^Week \d+ is open/.test(s)).sort();
 
 let dir: string | null = null;
 let t: TestApp | null = null;
@@ -33,7 +33,7 @@ describe('week-opening emails', () => {
 
     t.clock.set('2026-03-16T07:59:59.999Z');
     await t.ctx.scheduler.runDue();
-    expect(await t.mails()).toHaveLength(0);
+    expect(subjects(await t.mails())).toHaveLength(0);
 
     t.clock.set('2026-03-16T08:00:00.000Z');
     await t.ctx.scheduler.runDue();
@@ -50,7 +50,7 @@ describe('week-opening emails', () => {
 
     t.clock.set('2026-03-23T08:00:00.000Z');
     await t.ctx.scheduler.runDue();
-    expect(await t.mails()).toHaveLength(4);
+    expect(subjects(await t.mails())).toHaveLength(4);
 
     // The server stops during week 2 and comes back after week 3 has opened (07:00Z: 08:00 BST).
     await t.close();
@@ -67,22 +67,22 @@ describe('week-opening emails', () => {
     await t.close();
     t = await createTestApp({ dir, now: '2026-03-30T07:06:00.000Z' });
     await t.ctx.scheduler.runDue();
-    expect(await t.mails()).toHaveLength(6);
+    expect(subjects(await t.mails())).toHaveLength(6);
 
     // Week 4 opens at 07:00Z, a summer-time 08:00.
     t.clock.set('2026-04-06T06:59:59.999Z');
     await t.ctx.scheduler.runDue();
-    expect(await t.mails()).toHaveLength(6);
+    expect(subjects(await t.mails())).toHaveLength(6);
     t.clock.set('2026-04-06T07:00:00.000Z');
     await t.ctx.scheduler.runDue();
-    expect(await t.mails()).toHaveLength(8);
+    expect(subjects(await t.mails())).toHaveLength(8);
 
     // Through the rest of the cohort's life, nothing else is sent.
     for (const at of ['2026-04-13T07:00:00.000Z', '2026-04-27T07:00:00.000Z', '2026-05-11T07:00:00.000Z', '2026-09-01T00:00:00.000Z']) {
       t.clock.set(at);
       await t.ctx.scheduler.runDue();
     }
-    expect(await t.mails()).toHaveLength(8);
+    expect(subjects(await t.mails())).toHaveLength(8);
   });
 
   it('the per-learner key holds even if the week was somehow announced twice (two instances, a lost notice row)', async () => {
@@ -92,7 +92,7 @@ describe('week-opening emails', () => {
     await t.ctx.scheduler.runDue();
     t.ctx.db.delete(weekOpenNotices).where(eq(weekOpenNotices.cohortId, cohort.id)).run();
     await t.ctx.scheduler.runDue();
-    expect(await t.mailsTo(learner.email)).toHaveLength(1);
+    expect(subjects(await t.mailsTo(learner.email))).toHaveLength(1);
   });
 
   it('a learner who enrols after a week was announced does not get that week’s email, but gets the next ones', async () => {
@@ -102,8 +102,8 @@ describe('week-opening emails', () => {
     await t.ctx.scheduler.runDue();
     const late = enrolLearner(t, cohort.id);
     await t.ctx.scheduler.runDue();
-    expect(await t.mailsTo(early.email)).toHaveLength(1);
-    expect(await t.mailsTo(late.email)).toHaveLength(0);
+    expect(subjects(await t.mailsTo(early.email))).toHaveLength(1);
+    expect(subjects(await t.mailsTo(late.email))).toHaveLength(0);
     t.clock.set('2026-03-23T08:00:00.000Z');
     await t.ctx.scheduler.runDue();
     expect(subjects(await t.mailsTo(late.email))).toEqual(['Week 2 is open: Strategic Planning with Purpose']);
@@ -115,7 +115,7 @@ describe('week-opening emails', () => {
     const learner = enrolLearner(t, cohort.id);
     t.clock.set('2026-05-11T07:00:00.000Z');
     await t.ctx.scheduler.runDue();
-    expect(await t.mailsTo(learner.email)).toHaveLength(0);
+    expect(subjects(await t.mailsTo(learner.email))).toHaveLength(0);
   });
 
   it('does not read cohorts that are long archived or far in the future on each tick', async () => {

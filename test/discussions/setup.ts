@@ -1,5 +1,5 @@
 // Shared set-up for the discussion tests: two cohorts, their instructors and learners, API callers for each.
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createTestApp, type TestApp, type TestAppOptions } from '../helpers/app.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolLearner, insertCohort, insertUser } from '../helpers/factories.js';
 
@@ -27,8 +27,8 @@ function person(t: TestApp, p: { user: { id: number; email: string; name: string
 }
 
 /** Two cohorts of the same course, each with an instructor and learners, at 2026-03-02T09:00Z (week 1 open). */
-export async function createWorld(now = '2026-03-02T09:00:00.000Z'): Promise<World> {
-  const t = await createTestApp({ now });
+export async function createWorld(options: TestAppOptions = {}): Promise<World> {
+  const t = await createTestApp({ now: '2026-03-02T09:00:00.000Z', ...options });
   const instrA = insertUser(t, 'instructor', 'Ines Instructor');
   const instrB = insertUser(t, 'instructor', 'Otto Other');
   const { cohort: ca } = insertCohort(t, { instructor: instrA.email });

@@ -268,4 +268,17 @@ describe('panels on shared pages', () => {
     expect(html).toContain(w.t.ctx.courses.get('strategic-planning').weeks[1].discussionPromptHtml!);
     expect(html).toMatch(new RegExp(`href="/cohorts/${w.a.id}/discussions/\\d+"`));
   });
+
+  it('the real cohort home and week pages show the discussion panels', async () => {
+    const id = await startThread(w.a.learner2.api, w.a.id, 'Reading group', 'x');
+    const browser = await signInBrowser(w.t, w.a.learner.email);
+    const home = await browser.get(`/cohorts/${w.a.id}`);
+    expect(home.statusCode).toBe(200);
+    expect(main(home.body)).toContain('<h2 id="discussion-panel-h">Discussion</h2>');
+    expect(main(home.body)).toContain(`href="${threadUrl(id)}">Reading group</a>`);
+    const week = await browser.get(`/cohorts/${w.a.id}/weeks/1`);
+    expect(week.statusCode).toBe(200);
+    expect(main(week.body)).toContain('<h2 id="week-discussion-h">Discussion</h2>');
+    expect(main(week.body)).toContain('Join the discussion');
+  });
 });

@@ -63,6 +63,36 @@ export function registerSessionPanels(ctx: AppContext, sessions: SessionService)
   ctx.panels.register('cohort-home', { order: 10, render: ({ access, now }) => learnerPanel(access, now, null) });
   ctx.panels.register('week', { order: 10, render: ({ access, now, week }) => learnerPanel(access, now, week) });
 
+  // "My courses": the next few sessions across the person's cohorts, with the join button when it is time.
+  ctx.panels.register('my', {
+    order: 10,
+    render: ({ user, now }) => {
+      const upcoming = sessions
+        .ownCohorts(user)
+        .flatMap((cohort) => {
+          const access: CohortAccess = { cohort, user, role: ctx.cohorts.roleIn(user, cohort.id) ?? 'learner' };
+          return sessions
+            .listFor(access)
+            .filter((s) => !s.ended)
+            .map((s) => ({ s, access }));
+        })
+        .sort((a, b) => a.s.startsAt.getTime() - b.s.startsAt.getTime())
+        .slice(0, 3);
+      if (upcoming.length === 0) return null;
+      return {
+        partial: 'sessions/my',
+        model: {
+          sessions: upcoming.map(({ s, access }) => ({
+            ...sessionItem(access, s, now, ctx.prefix),
+            courseTitle: access.cohort.course.title,
+            cohortUrl: `${ctx.prefix}/cohorts/${access.cohort.id}`,
+          })),
+          calendarUrl: `${ctx.prefix}/calendar`,
+        },
+      };
+    },
+  });
+
   ctx.panels.register('cohort-staff', {
     order: 10,
     render: ({ access }) => {

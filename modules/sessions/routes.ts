@@ -474,19 +474,17 @@ const routes: FastifyPluginAsync = async (app) => {
   function calendarPage(reply: FastifyReply, userId: number, extra: Record<string, unknown> = {}) {
     const user = requireUser(reply.request);
     const feed = sessions.activeFeed(userId);
-    const now = clock.now().getTime();
-    const own = cohorts
-      .listForUser(user)
-      .filter(({ role, cohort }) => role !== 'admin' && (role !== 'learner' || now < cohort.timeline.accessEndsAt.getTime()))
-      .map(({ cohort }) => ({
-        id: cohort.id,
-        title: cohort.course.title,
-        starts: formatDay(cohort.timeline.startsAt, zoneFor(user, cohort)),
-        sessions: sessions.list(cohort).length,
-      }));
+    const own = sessions.ownCohorts(user).map((cohort) => ({
+      id: cohort.id,
+      title: cohort.course.title,
+      starts: formatDay(cohort.timeline.startsAt, zoneFor(user, cohort)),
+      zone: cohort.timezone,
+      sessions: sessions.list(cohort).length,
+    }));
+    const zone = user.timezone ?? own[0]?.zone ?? 'UTC';
     return reply.page('sessions/calendar', {
       title: 'Your calendar',
-      feed: feed ? { createdAt: formatInstant(feed.createdAt, user.timezone ?? 'Europe/London') } : null,
+      feed: feed ? { createdAt: formatInstant(feed.createdAt, zone) } : null,
       cohorts: own,
       ...extra,
     });

@@ -4,6 +4,7 @@ import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
 import { hashToken, newToken } from '../../server/crypto.js';
+import { outbox } from '../../server/outbox-schema.js';
 import { BadInput, Conflict, DomainRule, Forbidden, NotFound, NotSignedIn } from '../../server/errors.js';
 import { formatDay, formatInstant, formatTime } from '../../server/time.js';
 import type { User } from '../people/service.js';
@@ -143,6 +144,18 @@ export function createSessionService(ctx: AppContext) {
     const ids = ctx.cohorts.learners(cohortId).map((l) => l.userId);
     if (ids.length === 0) return [];
     return tx.select().from(users).where(inArray(users.id, ids)).all();
+  }
+
+  /** Which of these outbox dedupe keys have been used already (queued or sent). */
+  function alreadyQueued(keys: string[]): Set<string> {
+    const found = new Set<string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      for (const r of db().select({ key: outbox.dedupeKey }).from(outbox).where(inArray(outbox.dedupeKey, chunk)).all()) {
+        if (r.key) found.add(r.key);
+      }
+    }
+    return found;
   }
 
   function view(access: CohortAccess, row: SessionRow, now: Date, mine: AttendanceKind | null): SessionView {
@@ -444,13 +457,20 @@ export function createSessionService(ctx: AppContext) {
       return buildCalendar(calendarEntries(cohort, [row]), { name: `${cohort.course.title}: ${row.title}`, baseUrl: ctx.baseUrl });
     },
 
+    /** Cohorts the user learns in (until accessEndsAt) or teaches; an admin's feed is the cohorts they teach, not all. */
+    ownCohorts(user: User): Cohort[] {
+      const now = clock.now().getTime();
+      return ctx.cohorts
+        .listForUser(user)
+        .filter(({ role, cohort }) =>
+          role === 'admin' ? ctx.cohorts.instructorIds(cohort.id).includes(user.id) : role !== 'learner' || now < cohort.timeline.accessEndsAt.getTime(),
+        )
+        .map(({ cohort }) => cohort);
+    },
+
     /** The private feed: every session of every cohort the user belongs to and can still open. */
     feedCalendar(user: User): string {
-      const now = clock.now().getTime();
-      const entries = ctx.cohorts
-        .listForUser(user)
-        .filter(({ role, cohort }) => role !== 'learner' || now < cohort.timeline.accessEndsAt.getTime())
-        .flatMap(({ cohort }) => calendarEntries(cohort, rowsFor(cohort)));
+      const entries = service.ownCohorts(user).flatMap((cohort) => calendarEntries(cohort, rowsFor(cohort)));
       entries.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id - b.id);
       return buildCalendar(entries, { name: 'Cohort Course live sessions', baseUrl: ctx.baseUrl });
     },
@@ -517,6 +537,13 @@ export function createSessionService(ctx: AppContext) {
       let queued = 0;
       for (const row of due) {
         const kind = row.startsAt.getTime() - now.getTime() <= HOUR ? '1h' : '24h';
+        const key = (userId: number) => `session-reminder:${row.id}:${kind}:${userId}`;
+        // Most ticks find every reminder already queued: check the keys first rather than render mail to drop.
+        const learnerIds = ctx.cohorts.learners(row.cohortId).map((l) => l.userId);
+        const done = alreadyQueued(learnerIds.map(key));
+        const pendingIds = learnerIds.filter((id) => !done.has(key(id)));
+        if (pendingIds.length === 0) continue;
+        const pending = db().select().from(users).where(inArray(users.id, pendingIds)).all();
         let cohort: Cohort;
         try {
           cohort = ctx.cohorts.get(row.cohortId);
@@ -524,7 +551,7 @@ export function createSessionService(ctx: AppContext) {
           continue;
         }
         db().transaction((tx) => {
-          for (const learner of activeLearners(tx, cohort.id)) {
+          for (const learner of pending) {
             const zone = zoneFor(learner, cohort);
             const sent = ctx.mailer.enqueue(tx, {
               to: learner.email,
@@ -540,7 +567,7 @@ export function createSessionService(ctx: AppContext) {
                 url: cohortUrl(cohort.id),
                 icsUrl: `${ctx.baseUrl}/api/v1/sessions/${row.id}/calendar.ics`,
               },
-              dedupeKey: `session-reminder:${row.id}:${kind}:${learner.id}`,
+              dedupeKey: key(learner.id),
             });
             if (sent) queued++;
           }

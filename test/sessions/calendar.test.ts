@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import ICAL from 'ical.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { enrolLearner, insertCohort } from '../helpers/factories.js';
+import { enrolLearner, insertCohort, insertUser } from '../helpers/factories.js';
 import { apiAs } from '../helpers/http.js';
 import { calendarFeeds } from '../../modules/sessions/schema.js';
 import { sessionCohort } from './helpers.js';
@@ -155,6 +155,15 @@ describe('private calendar feed', () => {
     for (const guess of ['A'.repeat(43), 'short', `${token.slice(0, -1)}x`, '..%2F..%2Fetc']) {
       expect((await t.app.inject({ method: 'GET', url: `/calendar/${guess}.ics` })).statusCode).toBe(404);
     }
+  });
+
+  it('an admin’s feed holds the cohorts they teach, not every cohort', async () => {
+    const admin = insertUser(t, 'admin');
+    sessionCohort(t);
+    const taught = insertCohort(t, { instructor: admin.email });
+    const url = (await apiAs(t.app, admin.token)('POST', '/api/v1/calendar-feed')).json().url as string;
+    const events = parse((await t.app.inject({ method: 'GET', url: new URL(url).pathname })).body);
+    expect(events.map((e) => e.uid)).toEqual(t.ctx.sessions.list(taught.cohort).map((s) => `session-${s.id}@cohort.test`));
   });
 
   it('a feed token opens only the cohorts of its owner (403 for another cohort)', async () => {

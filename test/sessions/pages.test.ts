@@ -82,6 +82,19 @@ describe('sessions on the cohort home and week page', () => {
     expect(res.headers.location).toBe(`/cohorts/${c.cohort.id}`);
   });
 
+  it('"My courses" shows the next live sessions, with the join button only in the window', async () => {
+    const c = sessionCohort(t);
+    await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { joinUrl: JOIN });
+    const browser = await signInBrowser(t, c.learner.email);
+    const page = await browser.get('/my');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Next live sessions');
+    expect(page.body).toContain('Live session 1');
+    expect(page.body).not.toContain(JOIN_BUTTON);
+    t.clock.set('2026-03-04T12:20:00.000Z');
+    expect((await browser.get('/my')).body).toContain(`href="${JOIN}"`);
+  });
+
   it('the instructor’s cohort page lists each session with links to its editor and attendance sheet', async () => {
     const c = sessionCohort(t);
     const browser = await signInBrowser(t, c.instructor.email);

@@ -9,6 +9,7 @@ import { BadInput, Conflict, DomainRule, Forbidden, NotFound, NotSignedIn } from
 import { formatDay, formatInstant, formatTime } from '../../server/time.js';
 import type { User } from '../people/service.js';
 import { users } from '../people/schema.js';
+import { cohorts } from '../cohorts/schema.js';
 import { checkDate, type Cohort, type CohortAccess, type CohortRole } from '../cohorts/service.js';
 import { attendance, calendarFeeds, liveSessions, type AttendanceKind } from './schema.js';
 import { instantsAt, joinWindowOpen, placeOf, placeOfLocal, slotPlace, type LocalPlace } from './schedule.js';
@@ -209,12 +210,19 @@ export function createSessionService(ctx: AppContext) {
 
     /** Materialise sessions for every cohort that lacks some (cohorts created before this module, or new slots). */
     ensureAll(): number {
+      // One grouped query, so start-up stays fast with many cohorts; only the few that lack sessions are loaded.
+      const counts = db()
+        .select({ id: cohorts.id, courseSlug: cohorts.courseSlug, n: sql<number>`count(${liveSessions.id})` })
+        .from(cohorts)
+        .leftJoin(liveSessions, eq(liveSessions.cohortId, cohorts.id))
+        .groupBy(cohorts.id)
+        .all();
       let fixed = 0;
-      for (const cohort of ctx.cohorts.list()) {
-        if (cohort.course.sessions.length > 0 && countFor(cohort.id) < cohort.course.sessions.length) {
-          db().transaction((tx) => materialise(tx, cohort));
-          fixed++;
-        }
+      for (const row of counts) {
+        if (!ctx.courses.has(row.courseSlug) || row.n >= ctx.courses.get(row.courseSlug).sessions.length) continue;
+        const cohort = ctx.cohorts.get(row.id);
+        db().transaction((tx) => materialise(tx, cohort));
+        fixed++;
       }
       return fixed;
     },

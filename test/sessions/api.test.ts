@@ -4,7 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolLearner, insertUser } from '../helpers/factories.js';
-import { attendance } from '../../modules/sessions/schema.js';
+import { attendance, liveSessions } from '../../modules/sessions/schema.js';
 import { sessionCohort } from './helpers.js';
 
 let t: TestApp;
@@ -31,12 +31,18 @@ describe('sessions come from the course slots', () => {
     expect(doc.sessions).toEqual(list.map((s: { id: number; week: number; startsAt: string; endsAt: string }) => ({ id: s.id, week: s.week, startsAt: s.startsAt, endsAt: s.endsAt })));
   });
 
-  it('a cohort made before the sessions existed gets them on first read', async () => {
+  it('cohorts made before the sessions existed get them at start-up or on first read', async () => {
     const c = sessionCohort(t);
-    t.ctx.db.delete((await import('../../modules/sessions/schema.js')).liveSessions).run();
-    const res = await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`);
-    expect(res.json()).toHaveLength(4);
+    const d = sessionCohort(t);
+    t.ctx.db.delete(liveSessions).run();
+    // The start-up pass.
+    expect(t.ctx.sessions.ensureAll()).toBe(2);
     expect(t.ctx.sessions.ensureAll()).toBe(0);
+    expect((await d.asLearner('GET', `/api/v1/cohorts/${d.cohort.id}/sessions`)).json()).toHaveLength(4);
+    // On first read.
+    t.ctx.db.delete(liveSessions).run();
+    expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}`)).json().sessions).toHaveLength(4);
+    expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`)).json()).toHaveLength(4);
   });
 
   it('moving the cohort recomputes the sessions and keeps links, attendance and an instructor move (shifted by the same days)', async () => {

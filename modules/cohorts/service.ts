@@ -117,6 +117,23 @@ export function createCohortService(ctx: AppContext) {
   const hooks: CohortHook[] = [];
   let sessionLister: (cohort: Cohort) => CohortSessionSummary[] = () => [];
   const htmlCache = new Map<string, string>();
+  // The cohort guard runs on every cohort request: its lookups are prepared once.
+  const cohortById = ctx.db.select().from(cohorts).where(eq(cohorts.id, sql.placeholder('id'))).prepare();
+  const teachesStmt = ctx.db
+    .select({ id: cohortInstructors.userId })
+    .from(cohortInstructors)
+    .where(and(eq(cohortInstructors.cohortId, sql.placeholder('cohortId')), eq(cohortInstructors.userId, sql.placeholder('userId'))))
+    .prepare();
+  const enrolledStmt = ctx.db
+    .select({ id: enrolments.id })
+    .from(enrolments)
+    .where(and(eq(enrolments.cohortId, sql.placeholder('cohortId')), eq(enrolments.userId, sql.placeholder('userId')), eq(enrolments.status, 'active')))
+    .prepare();
+  const overrideStmt = ctx.db
+    .select()
+    .from(weekOverrides)
+    .where(and(eq(weekOverrides.cohortId, sql.placeholder('cohortId')), eq(weekOverrides.week, sql.placeholder('week'))))
+    .prepare();
 
   function hydrate(row: CohortRow): Cohort {
     const course = ctx.courses.get(row.courseSlug);
@@ -302,7 +319,7 @@ export function createCohortService(ctx: AppContext) {
 
     /** The cohort with its course and timeline, or 404. */
     get(id: number): Cohort {
-      const row = db().select().from(cohorts).where(eq(cohorts.id, id)).get();
+      const row = cohortById.get({ id });
       if (!row) throw new NotFound('Cohort');
       return hydrate(row);
     },
@@ -350,18 +367,8 @@ export function createCohortService(ctx: AppContext) {
     /** The user's role in the cohort, or null when they do not belong to it. */
     roleIn(user: User, cohortId: number): CohortRole | null {
       if (user.role === 'admin') return 'admin';
-      const teaches = db()
-        .select({ id: cohortInstructors.userId })
-        .from(cohortInstructors)
-        .where(and(eq(cohortInstructors.cohortId, cohortId), eq(cohortInstructors.userId, user.id)))
-        .get();
-      if (teaches) return 'instructor';
-      const enrolled = db()
-        .select({ id: enrolments.id })
-        .from(enrolments)
-        .where(and(eq(enrolments.cohortId, cohortId), eq(enrolments.userId, user.id), eq(enrolments.status, 'active')))
-        .get();
-      return enrolled ? 'learner' : null;
+      if (teachesStmt.get({ cohortId, userId: user.id })) return 'instructor';
+      return enrolledStmt.get({ cohortId, userId: user.id }) ? 'learner' : null;
     },
 
     /**
@@ -392,11 +399,7 @@ export function createCohortService(ctx: AppContext) {
     week(cohort: Cohort, n: number): { number: number; title: string; markdown: string; html: string; source: Week; edited: boolean } {
       const source = cohort.course.weeks[n - 1];
       if (!source) throw new NotFound(`Week ${n}`);
-      const override = db()
-        .select()
-        .from(weekOverrides)
-        .where(and(eq(weekOverrides.cohortId, cohort.id), eq(weekOverrides.week, n)))
-        .get();
+      const override = overrideStmt.get({ cohortId: cohort.id, week: n });
       if (!override) return { number: n, title: source.title, markdown: source.markdown, html: source.html, source, edited: false };
       const markdown = override.markdown ?? source.markdown;
       const key = `${cohort.id}:${n}:${override.updatedAt.getTime()}`;

@@ -32,29 +32,44 @@ export type CohortState = 'upcoming' | 'running' | 'grace' | 'closed' | 'archive
 /** Local midnight (or release time) of startDate + days, in the zone: calendar days, so DST never shifts it. */
 export function localInstant(startDate: string, timezone: string, days: number, releaseTime = '00:00'): DateTime {
   const [hour, minute] = releaseTime.split(':').map(Number);
-  const start = DateTime.fromISO(startDate, { zone: timezone });
-  if (!start.isValid) throw new Error(`invalid start date ${startDate} in ${timezone}`);
-  return start.plus({ days }).set({ hour, minute, second: 0, millisecond: 0 });
+  // Calendar arithmetic on the date alone (no zone involved), then one conversion from local time in the zone.
+  const day = DateTime.fromISO(startDate, { zone: 'utc' });
+  if (!day.isValid) throw new Error(`invalid start date ${startDate} in ${timezone}`);
+  const local = day.plus({ days });
+  const instant = DateTime.fromObject({ year: local.year, month: local.month, day: local.day, hour, minute }, { zone: timezone });
+  if (!instant.isValid) throw new Error(`invalid start date ${startDate} in ${timezone}`);
+  return instant;
 }
 
-/** Every instant of a cohort's life. */
+// Zone conversions are slow (Intl under the hood) and a timeline is a pure function of its inputs, so each
+// distinct timeline is computed once per process. Bounded: cleared when it grows past the limit.
+const TIMELINE_CACHE_LIMIT = 5000;
+const timelineCache = new Map<string, Timeline>();
+
+/** Every instant of a cohort's life (memoised: callers must not mutate the result). */
 export function computeTimeline(input: TimelineInput): Timeline {
+  const key = `${input.startDate}|${input.timezone}|${input.weekCount}|${input.releaseTime ?? '00:00'}`;
+  let t = timelineCache.get(key);
+  if (!t) {
+    if (timelineCache.size >= TIMELINE_CACHE_LIMIT) timelineCache.clear();
+    t = buildTimeline(input);
+    timelineCache.set(key, t);
+  }
+  return t;
+}
+
+function buildTimeline(input: TimelineInput): Timeline {
   const { startDate, timezone, weekCount } = input;
   const release = input.releaseTime ?? '00:00';
-  const opens = (n: number) => localInstant(startDate, timezone, 7 * (n - 1), release);
-  const ends = localInstant(startDate, timezone, 7 * weekCount, release);
+  // opens[n-1] for n = 1..W, then endsAt at index W.
+  const marks: Date[] = [];
+  for (let n = 1; n <= weekCount + 1; n++) marks.push(localInstant(startDate, timezone, 7 * (n - 1), release).toJSDate());
   const weeks: TimelineWeek[] = [];
-  for (let n = 1; n <= weekCount; n++) {
-    weeks.push({ number: n, opensAt: opens(n).toJSDate(), dueAt: (n < weekCount ? opens(n + 1) : ends).toJSDate() });
-  }
-  const grace = ends.plus({ days: GRACE_DAYS });
-  return {
-    weeks,
-    startsAt: opens(1).toJSDate(),
-    endsAt: ends.toJSDate(),
-    graceEndsAt: grace.toJSDate(),
-    accessEndsAt: grace.plus({ days: ACCESS_DAYS_AFTER_GRACE }).toJSDate(),
-  };
+  for (let n = 1; n <= weekCount; n++) weeks.push(Object.freeze({ number: n, opensAt: marks[n - 1], dueAt: marks[n] }));
+  const endsAt = marks[weekCount];
+  const graceEndsAt = localInstant(startDate, timezone, 7 * weekCount + GRACE_DAYS, release).toJSDate();
+  const accessEndsAt = localInstant(startDate, timezone, 7 * weekCount + GRACE_DAYS + ACCESS_DAYS_AFTER_GRACE, release).toJSDate();
+  return Object.freeze({ weeks: Object.freeze(weeks) as TimelineWeek[], startsAt: marks[0], endsAt, graceEndsAt, accessEndsAt });
 }
 
 /** Where a cohort is in its life at an instant. */

@@ -46,7 +46,8 @@ export function createScheduler(clock: Clock, log: FastifyBaseLogger): Scheduler
       if (timer) return;
       timer = setInterval(() => void this.runDue(), intervalMs);
       timer.unref();
-      void this.runDue();
+      // The first run waits a moment so the server is listening (and healthy) before catch-up work.
+      setTimeout(() => void this.runDue(), 1_000).unref();
     },
     stop() {
       if (timer) clearInterval(timer);

@@ -81,6 +81,8 @@ export function createViewModels(ctx: AppContext) {
           due: formatInstant(cohort.timeline.weeks[n - 1].dueAt, zone),
         };
       }
+      // Learners never see a week before it opens (the week page refuses it too).
+      if (now.getTime() < cohort.timeline.weeks[n - 1].opensAt.getTime()) return null;
       const dates = assignments().datesFor(cohort, access.user.id);
       const doc = assignments().ownOrNull(access, n);
       const status: WeekStatus = doc?.status ?? 'none';

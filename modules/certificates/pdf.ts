@@ -78,14 +78,15 @@ class TextSetter {
   /** Draw a line centred on the page, shrinking the size until it fits `maxWidth`. */
   async centred(page: PDFPage, text: string, y: number, size: number, weight: Weight, maxWidth: number, color = rgb(0.1, 0.1, 0.1)): Promise<void> {
     const runs = await this.runs(text, weight);
-    const width = (s: number) => runs.reduce((w, r) => w + r.font.widthOfTextAtSize(r.text, s), 0);
-    let s = size;
-    while (s > 6 && width(s) > maxWidth) s -= 0.5;
-    let x = (page.getWidth() - width(s)) / 2;
-    for (const r of runs) {
+    // Widths scale linearly with size: measure once (pdf-lib lays the text out to measure it).
+    const unit = runs.map((r) => r.font.widthOfTextAtSize(r.text, 1));
+    const total = unit.reduce((a, b) => a + b, 0);
+    const s = total > 0 ? Math.max(6, Math.min(size, maxWidth / total)) : size;
+    let x = (page.getWidth() - total * s) / 2;
+    runs.forEach((r, i) => {
       page.drawText(r.text, { x, y, size: s, font: r.font, color });
-      x += r.font.widthOfTextAtSize(r.text, s);
-    }
+      x += unit[i] * s;
+    });
   }
 }
 
@@ -113,8 +114,8 @@ export async function renderCertificatePdf(input: CertificatePdfInput): Promise<
 
   if (input.revoked) {
     const red = rgb(0.69, 0, 0.13);
-    await text.centred(page, `REVOKED on ${input.revoked.on}: this certificate is no longer valid.`, height - 70, 16, 'bold', max, red);
-    await text.centred(page, `Reason: ${input.revoked.reason}`, height - 90, 11, 'regular', max, red);
+    await text.centred(page, `REVOKED on ${input.revoked.on}: this certificate is no longer valid.`, height - 55, 16, 'bold', max, red);
+    await text.centred(page, `Reason: ${input.revoked.reason}`, height - 73, 11, 'regular', max, red);
   }
   await text.centred(page, 'Certificate of completion', 470, 32, 'bold', max, ink);
   await text.centred(page, 'This certifies that', 425, 14, 'regular', max);

@@ -1,4 +1,5 @@
 // Browser-test harness: the real server on a real database file, Debian's Chromium, axe on every page, phone checks, failure screenshots.
+import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,6 +136,24 @@ export async function startServer(opts: { now?: string } = {}): Promise<E2EServe
   };
 }
 
+/** A JSON API call with a Bearer token (for the parts of a journey that are not about pages). */
+export async function api(server: E2EServer, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(server.baseUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  if (res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+  return { status: res.status, json };
+}
+
 /** Launch Debian's Chromium through playwright-core (no browser download is possible here). */
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
@@ -211,23 +230,41 @@ export class Person {
     await this.audit();
   }
 
-  /** axe-core (WCAG 2.0–2.2 A/AA rules) on the current page: fails on serious or critical violations; on a phone also no sideways scroll. */
+  /** Download what a link points at, as this person (their cookies): the browser's download when it offers one. */
+  async download(link: Locator): Promise<{ url: string; filename: string; body: Buffer }> {
+    const href = await link.getAttribute('href');
+    if (!href) throw new Error(`${this.name}: the download link has no href`);
+    const url = new URL(href, this.page.url()).toString();
+    const [download] = await Promise.all([this.page.waitForEvent('download'), link.click({ modifiers: ['Alt'] })]);
+    const path = await download.path();
+    return { url, filename: download.suggestedFilename(), body: readFileSync(path) };
+  }
+
+  /**
+   * axe-core (WCAG 2.0–2.2 A/AA rules) on the current page: fails on serious or critical violations; on a phone
+   * also no sideways scroll. A page whose structure (elements, classes, roles, ARIA, which have text) matches one
+   * axe already passed in this run is not analysed again: the sign-in pages differ only in tokens, for example.
+   */
   async audit(): Promise<void> {
     const url = withoutHash(this.page.url());
     const started = Date.now();
-    const results = await new AxeBuilder({ page: this.page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-      .options({ resultTypes: ['violations'] })
-      .analyze();
-    const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    if (bad.length > 0) {
-      const list = bad
-        .map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `      at ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join('; ')}`).join('\n')}`)
-        .join('\n');
-      throw new Error(`accessibility violations on ${url} (${this.name}):\n${list}`);
+    const fingerprint = `${this.phone ? 'phone' : 'desktop'}:${await this.page.evaluate(pageStructure)}`;
+    if (!passedStructures.has(fingerprint)) {
+      const results = await new AxeBuilder({ page: this.page })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+        .options({ resultTypes: ['violations'] })
+        .analyze();
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      if (bad.length > 0) {
+        const list = bad
+          .map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `      at ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join('; ')}`).join('\n')}`)
+          .join('\n');
+        throw new Error(`accessibility violations on ${url} (${this.name}):\n${list}`);
+      }
+      passedStructures.add(fingerprint);
     }
     if (this.phone) await this.assertNoSidewaysScroll();
-    if (process.env.E2E_TIMING) console.log(`axe ${Date.now() - started} ms ${url}`);
+    if (process.env.E2E_TIMING) console.log(`axe ${Date.now() - started} ms ${url} ${createHash('sha1').update(fingerprint).digest('hex').slice(0, 8)} ${fingerprint.length}`);
     this.audited.add(url);
   }
 
@@ -274,9 +311,35 @@ export class Person {
 }
 
 const openPeople = new Set<Person>();
+/** Page structures axe has passed in this run (see Person.audit). */
+const passedStructures = new Set<string>();
 
-/** For afterEach: on failure save a screenshot and the HTML of every open page; then require every reached page to have been audited. */
-export async function afterJourney(task: { name: string; file?: { name: string }; result?: { state?: string } }): Promise<void> {
+/** A page's structure without its text or values: tag, id, classes, role, ARIA and form attributes, and whether it has text. Runs in the page. */
+function pageStructure(): string {
+  const keep = /^(id|class|role|type|for|name|alt|title|lang|scope|tabindex|disabled|hidden|required|checked|selected|aria-[a-z]+)$/;
+  const parts: string[] = [];
+  const walk = (el: Element, depth: number) => {
+    const attrs = [...el.attributes]
+      .filter((a) => keep.test(a.name))
+      .map((a) => (a.name === 'aria-label' || a.name === 'title' || a.name === 'alt' ? `${a.name}${a.value.trim() ? '+' : '-'}` : `${a.name}=${a.value}`))
+      .join(',');
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent!.trim() !== '') ? 't' : '';
+    parts.push(`${depth}${el.tagName}[${attrs}]${text}`);
+    for (const child of el.children) walk(child, depth + 1);
+  };
+  walk(document.documentElement, 0);
+  return parts.join(';');
+}
+
+/**
+ * For afterEach: on failure save a screenshot and the HTML of every open page under test-results/e2e/;
+ * on success require every page reached to have been audited. People are closed unless `keepOpen`
+ * (journeys whose chapters share people); call closeEveryone() in afterAll then.
+ */
+export async function afterJourney(
+  task: { name: string; file?: { name: string }; result?: { state?: string } },
+  opts: { keepOpen?: boolean } = {},
+): Promise<void> {
   const failed = task.result?.state === 'fail';
   const people = [...openPeople];
   let missing: string[] = [];
@@ -295,9 +358,14 @@ export async function afterJourney(task: { name: string; file?: { name: string }
       missing = people.flatMap((p) => p.unaudited().map((u) => `${p.name}: ${u}`));
     }
   } finally {
-    for (const p of people) await p.close();
+    if (!opts.keepOpen || failed) await closeEveryone();
   }
   if (missing.length) throw new Error(`pages reached without an accessibility audit:\n  ${missing.join('\n  ')}`);
+}
+
+/** Close every open browser context. */
+export async function closeEveryone(): Promise<void> {
+  for (const p of [...openPeople]) await p.close();
 }
 
 function withoutHash(url: string): string {

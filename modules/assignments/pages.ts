@@ -43,7 +43,7 @@ const pages: FastifyPluginAsync = async (app) => {
     const weekTitle = cohorts.week(access.cohort, n).title;
     return reply.page(
       'assignments/worksheet',
-      { title: `${model.title} · Week ${n}`, heading: model.title, weekTitle, courseTitle: access.cohort.course.title, worksheet: model, error: extra.error ?? null },
+      { title: `${model.title} · Week ${n}`, heading: access.role === 'learner' ? `Your week ${n} worksheet` : `Week ${n} worksheet`, weekTitle, courseTitle: access.cohort.course.title, worksheet: model, error: extra.error ?? null },
       status,
     );
   }

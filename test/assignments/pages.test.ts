@@ -216,7 +216,7 @@ describe('instructor pages', () => {
     const url = `/teach/submissions/${id}`;
     const page = (await browser.get(url)).body;
     expect(page).toContain('Readers');
-    expect(page).toContain('<label for="pf-users">Feedback on this answer (optional)</label>');
+    expect(page).toContain('<label for="pf-users">Feedback on this answer<span class="visually-hidden"> to “Who are your main user groups');
     expect(page).toMatch(/<fieldset class="field">\s*<legend>Outcome<\/legend>/);
     const missing = await browser.post(`${url}/review`, { feedback: 'hmm', 'pf-users': 'keep this note' }, { fromPage: url });
     expect(missing.statusCode).toBe(400);

@@ -312,4 +312,21 @@ describe('panels on shared pages', () => {
     const staffHome = t.ctx.panels.render('cohort-home', { access: staffAccess, now }).find((p) => p.partial === 'assignments/my-dates')!;
     expect(renderPanel('my-dates', staffHome.model)).toContain('1 submission is waiting for review.');
   });
+
+  it('the real week page, cohort home and instructor cohort page show them', async () => {
+    const s = setupCohort(t);
+    const learner = await signInBrowser(t, s.learner.email);
+    const week = await learner.get(`/cohorts/${s.cohort.id}/weeks/1`);
+    expect(week.statusCode).toBe(200);
+    expect(week.body).toContain('<label for="prompt-1-users">');
+    expect(week.body).toContain(`action="/cohorts/${s.cohort.id}/weeks/1/worksheet"`);
+    expect(count(week.body, '<h1')).toBe(1);
+    const home = await learner.get(`/cohorts/${s.cohort.id}`);
+    expect(home.body).toContain('Your assignments and dates');
+    const staff = await signInBrowser(t, s.instructor.email);
+    const plan = await staff.get(`/teach/cohorts/${s.cohort.id}`);
+    expect(plan.statusCode).toBe(200);
+    expect(plan.body).toContain('Submissions and extensions');
+    expect(plan.body).toContain(`action="/teach/cohorts/${s.cohort.id}/extensions"`);
+  });
 });

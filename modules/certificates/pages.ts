@@ -184,12 +184,12 @@ const pages: FastifyPluginAsync = async (app) => {
 
   fastify.post(
     '/teach/cohorts/:id/behind/nudge',
-    { schema: { hide: true, params: IdParam, body: Type.Object({ learner: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), ...Csrf }) }, attachValidation: true },
+    { schema: { hide: true, params: IdParam, body: Type.Object({ learner: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }), ...Csrf }) }, attachValidation: true },
     async (request, reply) => {
       const access = staffAccess(request, request.params.id);
       if (request.validationError) return behindPage(reply, access, { error: 'Choose a learner to nudge.' }, 400);
       try {
-        const { sent, learner } = certs.nudge(access.user, access.cohort, request.body.learner);
+        const { sent, learner } = certs.nudge(access.user, access.cohort, Number(request.body.learner));
         const key = sent ? 'nudged' : 'already';
         return reply.redirect(`${prefix}/teach/cohorts/${access.cohort.id}/behind?${key}=${encodeURIComponent(learner.name)}`, 303);
       } catch (err) {
@@ -263,16 +263,16 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.post(
     '/admin/certificates/issue',
     {
-      schema: { hide: true, body: Type.Object({ cohort: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), email: Type.String({ minLength: 3, maxLength: 254 }), ...Csrf }) },
+      schema: { hide: true, body: Type.Object({ cohort: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }), email: Type.String({ minLength: 3, maxLength: 254 }), ...Csrf }) },
       attachValidation: true,
     },
     async (request, reply) => {
       const admin = requireRole(request, 'admin');
-      const body = (request.body ?? {}) as { cohort?: number; email?: string };
+      const body = (request.body ?? {}) as { cohort?: string; email?: string };
       const form = { formEmail: body.email ?? '', formCohort: Number(body.cohort) || null };
       if (request.validationError) return adminPage(reply, admin, {}, { ...form, issueError: 'Choose a cohort and enter the learner’s email address.' }, 400);
       try {
-        const row = certs.issueManually(admin, request.body.cohort, request.body.email);
+        const row = certs.issueManually(admin, Number(request.body.cohort), request.body.email);
         return reply.redirect(`${prefix}/admin/certificates?issued=${row.code}`, 303);
       } catch (err) {
         const status = statusOf(err);

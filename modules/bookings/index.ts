@@ -18,6 +18,8 @@ const bookingsModule: FastifyPluginAsync = async (fastify) => {
   const ctx = fastify.cc;
   const service = createBookingService(ctx);
   ctx.bookings = service;
+  // A cohort given more places (or moved) lets its waitlist move up at once, in the same transaction.
+  ctx.cohorts.onChange((tx, cohort) => service.fillPlaces(tx, cohort));
 
   // "My courses": the learner's bookings, with a cancel link until the cohort starts.
   ctx.panels.register('my', {

@@ -30,7 +30,7 @@ export const BookingDoc = Type.Object({
 const EventDoc = Type.Object({
   at: Instant,
   action: Type.String({ description: 'booked, payment_recorded, moved_up, cancelled, released, refunded' }),
-  by: Nullable(Type.String({ description: 'who did it (null: the system)' })),
+  by: Nullable(Type.String({ description: "who did it: an address for admins and the learner's own actions, 'staff' when a learner reads an admin's action, null for the system" })),
   from: Nullable(Type.String()),
   to: Type.String(),
   note: Nullable(Type.String()),
@@ -239,7 +239,9 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const user = requireUser(request);
       const b = bookings.getFor(user, request.params.id);
-      return { ...bookingDoc(b), history: bookings.history(b.id).map(eventDoc) };
+      // Learners see that staff acted, not which admin's address did.
+      const history = bookings.history(b.id).map((e) => (user.role === 'admin' || e.by === null || e.by === user.email ? e : { ...e, by: 'staff' }));
+      return { ...bookingDoc(b), history: history.map(eventDoc) };
     },
   );
 

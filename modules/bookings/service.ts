@@ -347,6 +347,11 @@ export function createBookingService(ctx: AppContext) {
 
     // ---- bookings ----
 
+    /** Move waitlisted bookings up while the cohort has free places (inside the caller's transaction, e.g. a capacity change). */
+    fillPlaces(tx: Db, cohort: Cohort): void {
+      fillPlaces(tx, cohort);
+    },
+
     /**
      * Book a place. Anyone until the cohort's endsAt (then 409); an admin at any time. Members must be on the list
      * (422). The learner's account is created if new. Capacity is checked and the row written in one IMMEDIATE
@@ -564,7 +569,7 @@ export function createBookingService(ctx: AppContext) {
         const refund: RefundState = b.paymentReference && b.priceMinor > 0 ? 'due' : 'none';
         const done = update(tx, id, { status: 'cancelled', cancelReason: 'cancelled', refundState: refund });
         if (b.status === 'confirmed') ctx.cohorts.withdraw(tx, b.cohortId, b.userId);
-        logEvent(tx, b, actor.id, 'cancelled', b.status, 'cancelled', [note?.trim(), refund === 'due' ? 'Refund due.' : null].filter(Boolean).join(' ') || null);
+        logEvent(tx, b, actor.id, 'cancelled', b.status, 'cancelled', [note?.trim().replace(/([^.!?])$/, '$1.'), refund === 'due' ? 'Refund due.' : null].filter(Boolean).join(' ') || null);
         mail(tx, done, cohort, 'cancelled', 'Booking cancelled', { refundDue: refund === 'due', released: false, byAdmin: isAdmin && actor.id !== b.userId });
         if (HOLDS_PLACE.includes(b.status)) fillPlaces(tx, cohort);
       });

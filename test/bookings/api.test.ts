@@ -340,13 +340,16 @@ describe('reading bookings', () => {
     await s.asAdmin('POST', `/api/v1/bookings/${b.id}/payments`, { reference: 'PO-1' });
     t.clock.advance({ hours: 1 });
     await s.asAdmin('POST', `/api/v1/bookings/${b.id}/cancel`, { note: 'Changed plans' });
-    const res = await asLearner(email)('GET', `/api/v1/bookings/${b.id}`);
+    const res = await s.asAdmin('GET', `/api/v1/bookings/${b.id}`);
     expect(res.statusCode).toBe(200);
     expect(res.json().history).toEqual([
       { at: NOW, action: 'booked', by: null, from: null, to: 'pending_payment', note: null },
       { at: '2026-02-01T11:00:00.000Z', action: 'payment_recorded', by: s.admin.email, from: 'pending_payment', to: 'confirmed', note: 'Reference PO-1.' },
-      { at: '2026-02-01T12:00:00.000Z', action: 'cancelled', by: s.admin.email, from: 'confirmed', to: 'cancelled', note: 'Changed plans Refund due.' },
+      { at: '2026-02-01T12:00:00.000Z', action: 'cancelled', by: s.admin.email, from: 'confirmed', to: 'cancelled', note: 'Changed plans. Refund due.' },
     ]);
+    // The learner reads the same history without the admin's address.
+    const own = await asLearner(email)('GET', `/api/v1/bookings/${b.id}`);
+    expect(own.json().history.map((e: { by: string | null }) => e.by)).toEqual([null, 'staff', 'staff']);
   });
 
   it('an admin booking on someone’s behalf is recorded as such', async () => {

@@ -162,14 +162,18 @@ describe('the waitlist', () => {
     expect(waiting.slice(2).map((w) => statusOf(w.id).waitlistPosition)).toEqual([1, 2]);
   });
 
-  it('when an admin raises the capacity, the waitlist moves up before a newcomer can take the place', async () => {
+  it('when an admin raises the capacity, the waitlist moves up at once, before any newcomer', async () => {
     const s = setup(t, { capacity: 1 });
     await s.book(addr());
-    const w = (await s.book(addr())).json();
+    const firstWaiting = addr('first');
+    const w1 = (await s.book(firstWaiting)).json();
+    const w2 = (await s.book(addr())).json();
     t.ctx.cohorts.setCapacity(s.cohort.id, 2);
+    expect((await s.asAdmin('GET', `/api/v1/bookings/${w1.id}`)).json().status).toBe('pending_payment');
+    expect((await t.mailsTo(firstWaiting)).map((m) => m.subject)).toContain('A place is yours: Strategic Planning with Purpose');
     const newcomer = (await s.book(addr())).json();
-    expect(newcomer.status).toBe('waitlisted');
-    expect((await s.asAdmin('GET', `/api/v1/bookings/${w.id}`)).json().status).toBe('pending_payment');
+    expect(newcomer).toMatchObject({ status: 'waitlisted', waitlistPosition: 2 });
+    expect((await s.asAdmin('GET', `/api/v1/bookings/${w2.id}`)).json().waitlistPosition).toBe(1);
   });
 
   it('nobody moves up once the cohort has ended', async () => {

@@ -1,7 +1,7 @@
 // Browser-test harness: the real server on a real database file, Debian's Chromium, axe on every page, phone checks, failure screenshots.
 import { createHash } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -156,7 +156,11 @@ export async function api(server: E2EServer, token: string, method: string, path
 
 /** Launch Debian's Chromium through playwright-core (no browser download is possible here). */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(`Chromium not found at ${executablePath}: install Debian's chromium (apt-get install chromium, or run .ci/run), or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
 }
 
 /** The link in a mail's plain-text part whose path matches `pattern`. */

@@ -234,6 +234,13 @@ export function createFileStore(dir: string) {
 
 export type FileStore = ReturnType<typeof createFileStore>;
 
+/** Errors from reading a multipart body: our own and Fastify's keep their status; parser errors (no boundary, cut short) are 400. */
+export function uploadError(err: unknown): Error {
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status && status < 500) return err as Error;
+  return new BadInput('file: the form data was malformed or cut short. Try the upload again.');
+}
+
 /** "10 MB" for a byte count. */
 export function formatMb(bytes: number): string {
   const mb = bytes / (1024 * 1024);

@@ -10,7 +10,7 @@ import { IdParam } from '../../server/schemas.js';
 import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import type { UploadRule } from '../courses/content.js';
-import type { PreparedUpload } from './files.js';
+import { uploadError as asUploadError, type PreparedUpload } from './files.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus } from './schema.js';
 import { WeekParams } from './routes.js';
 import { statusBadge, zoneOf, type EnteredValues } from './view-models.js';
@@ -60,34 +60,45 @@ const pages: FastifyPluginAsync = async (app) => {
 
   /** Read a multipart worksheet form: fields, and the file (checked and kept aside) if one was chosen. */
   async function readMultipart(request: FastifyRequest, rule: UploadRule | null, ruleError: Error | null) {
-    const fields: Record<string, string[]> = {};
-    let prepared: PreparedUpload | null = null;
-    let uploadError: Error | null = null;
-    let fileChosen = false;
-    for await (const part of request.parts({ limits: { fileSize: rule?.maxBytes ?? 1, files: 1 } })) {
-      if (part.type === 'field') {
-        (fields[part.fieldname] ??= []).push(String(part.value ?? ''));
-        continue;
+    const got: { fields: Record<string, string[]>; prepared: PreparedUpload | null; uploadError: Error | null; fileChosen: boolean } = {
+      fields: {},
+      prepared: null,
+      uploadError: null,
+      fileChosen: false,
+    };
+    const skip = async (stream: Readable) => {
+      for await (const _ of stream) void _;
+    };
+    try {
+      for await (const part of request.parts({ limits: { fileSize: rule?.maxBytes ?? 1, files: 1 } })) {
+        if (part.type === 'field') {
+          (got.fields[part.fieldname] ??= []).push(String(part.value ?? ''));
+          continue;
+        }
+        const stream = part.file as Readable & { truncated?: boolean };
+        if (!part.filename) {
+          await skip(stream);
+          continue;
+        }
+        got.fileChosen = true;
+        if (!rule) {
+          await skip(stream);
+          got.uploadError = ruleError ?? new BadInput('file: this week does not take file uploads.');
+          continue;
+        }
+        try {
+          got.prepared = await assignments.files.prepare(rule, part.filename, stream);
+        } catch (err) {
+          if (statusOf(err) >= 500) throw err;
+          got.uploadError = err as Error;
+        }
       }
-      const stream = part.file as Readable & { truncated?: boolean };
-      if (!part.filename) {
-        for await (const _ of stream) void _;
-        continue;
-      }
-      fileChosen = true;
-      if (!rule) {
-        for await (const _ of stream) void _;
-        uploadError = ruleError ?? new BadInput('file: this week does not take file uploads.');
-        continue;
-      }
-      try {
-        prepared = await assignments.files.prepare(rule, part.filename, stream);
-      } catch (err) {
-        if (statusOf(err) >= 500) throw err;
-        uploadError = err as Error;
-      }
+    } catch (err) {
+      // A broken or over-limit form after a good file: do not leave the checked file behind.
+      await assignments.files.discard(got.prepared);
+      throw err;
     }
-    return { fields, prepared, uploadError, fileChosen };
+    return got;
   }
 
   fastify.post(
@@ -112,7 +123,12 @@ const pages: FastifyPluginAsync = async (app) => {
           if (statusOf(err) >= 500) throw err;
           ruleError = err as Error;
         }
-        ({ fields, prepared, uploadError, fileChosen } = await readMultipart(request, rule, ruleError));
+        try {
+          ({ fields, prepared, uploadError, fileChosen } = await readMultipart(request, rule, ruleError));
+        } catch (err) {
+          const refused = asUploadError(err);
+          return renderWorksheet(reply, access, n, { error: refused.message }, statusOf(refused));
+        }
       } else {
         if (request.validationError) return renderWorksheet(reply, access, n, { error: 'The form could not be read. Reload the page and try again.' }, 400);
         fields = (request.body ?? {}) as Fields;

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { BadInput } from '../../server/errors.js';
 import { requireUser } from '../../server/plugins/auth.js';
 import { IdParam, Instant, problemResponses } from '../../server/schemas.js';
-import { contentDisposition } from './files.js';
+import { contentDisposition, uploadError } from './files.js';
 import { renderWorkbook } from './pdf.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import type { ExtensionDoc, FileDoc, SubmissionDoc, SaveResult, ListRow } from './service.js';
@@ -183,8 +183,13 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const access = cohorts.access(request.user, request.params.id);
       const rule = assignments.uploadRule(access, request.params.n);
-      const part = await readUpload(request, rule.maxBytes);
-      const prepared = await assignments.files.prepare(rule, part.filename, part.file);
+      let prepared;
+      try {
+        const part = await readUpload(request, rule.maxBytes);
+        prepared = await assignments.files.prepare(rule, part.filename, part.file);
+      } catch (err) {
+        throw uploadError(err);
+      }
       const file = await assignments.attach(access, request.params.n, prepared);
       return reply.code(201).send(fileJson(prefix, file));
     },

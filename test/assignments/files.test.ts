@@ -1,10 +1,10 @@
 // Uploads: size and type limits, storage outside the web root, safe names, and who may download a file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { apiAs } from '../helpers/http.js';
-import { insertCohort, insertUser } from '../helpers/factories.js';
+import { apiAs, csrfFrom } from '../helpers/http.js';
+import { insertCohort, insertUser, signInBrowser } from '../helpers/factories.js';
 import { contentDisposition, sanitiseFilename } from '../../modules/assignments/files.js';
 import { DOCX_BYTES, PDF_BYTES, PNG_BYTES, setupCohort, uploadAs } from './helpers.js';
 
@@ -61,7 +61,7 @@ describe('uploading a file', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json().detail).toContain('10 MB');
     const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
-    expect(existsSync(dir) ? (await import('node:fs')).readdirSync(dir) : []).toEqual([]);
+    expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
   it('a type the assignment does not take is refused with 400, by extension and by content', async () => {
@@ -96,6 +96,42 @@ describe('uploading a file', () => {
     expect((await uploadAs(t, null, s.cohort.id, 4, { name: 'i.pdf', content: PDF_BYTES })).statusCode).toBe(401);
     t.clock.set(s.cohort.timeline.graceEndsAt);
     expect((await uploadAs(t, s.other.token, s.cohort.id, 4, { name: 'late.pdf', content: PDF_BYTES })).statusCode).toBe(409);
+  });
+});
+
+describe('malformed uploads', () => {
+  const broken: Array<[string, string]> = [
+    ['multipart/form-data', 'no boundary at all'],
+    ['multipart/form-data; boundary=xyz', 'garbage without parts'],
+    ['multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 cut short'],
+    ['multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="__proto__"; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n--xyz--\r\n'],
+  ];
+
+  it('a broken multipart body is a 400 (API) and a friendly page (form), never a 500, and leaves no file behind', async () => {
+    const s = week4();
+    for (const [contentType, payload] of broken) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission/files`,
+        payload,
+        headers: { 'content-type': contentType, authorization: `Bearer ${s.learner.token}` },
+      });
+      expect(res.statusCode, payload).toBe(400);
+    }
+    const twoFiles =
+      '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n' +
+      '--xyz\r\nContent-Disposition: form-data; name="file"; filename="b.pdf"\r\n\r\n%PDF-1.4\r\n--xyz--\r\n';
+    const browser = await signInBrowser(t, s.learner.email);
+    const url = `/cohorts/${s.cohort.id}/weeks/4/worksheet`;
+    const token = csrfFrom((await browser.get(url)).body)!;
+    const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    for (const [contentType, payload] of [...broken, ['multipart/form-data; boundary=xyz', twoFiles] as [string, string]]) {
+      const res = await t.app.inject({ method: 'POST', url: `${url}?_csrf=${token}`, payload, headers: { 'content-type': contentType, cookie } });
+      expect([400, 413], payload).toContain(res.statusCode);
+      expect(res.body).toContain('role="alert"');
+    }
+    const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -17,7 +17,7 @@ import { createProgressHook } from './progress-hook.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
 import auth from './plugins/auth.js';
-import errors from './plugins/errors.js';
+import errors, { frameworkErrors } from './plugins/errors.js';
 import validation from './plugins/validation.js';
 import people from '../modules/people/index.js';
 import courses from '../modules/courses/index.js';
@@ -185,6 +185,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     trustProxy: process.env.TRUST_PROXY === '1',
     // Ids in paths and query strings are small; refuse absurd URLs early.
     routerOptions: { maxParamLength: 200 },
+    // Over-long or badly encoded paths are refused before routing; answer them like every other refusal.
+    frameworkErrors: frameworkErrors(options.prefix ?? ''),
   });
   const ownsDatabase = !options.database;
   const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db');

@@ -23,7 +23,9 @@ export function normaliseEmail(email: string): string {
 }
 
 /** A local path to return to after sign-in; anything else (other sites, protocol-relative) becomes "/". */
-export function safeNext(next: string | undefined | null): string {
+export function safeNext(next: unknown): string {
+  // A repeated form field arrives as an array; anything but a string is no path.
+  if (typeof next !== 'string') return '/';
   // Only printable ASCII (paths the app links to are percent-encoded): browsers drop tabs and newlines
   // ("/\t/evil.example" is "//evil.example" to them), and other characters cannot go in a Location header.
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[^\x21-\x7e]/.test(next)) return '/';

@@ -47,6 +47,26 @@ function humaniseValidation(error: FastifyError & { validation?: unknown[]; vali
   return `${error.validationContext ?? 'body'} ${field}: ${first.message ?? 'is invalid'}${extra}`;
 }
 
+/**
+ * Errors Fastify raises before routing (a path segment over maxParamLength, broken percent-encoding), for
+ * buildApp's `frameworkErrors`: problem+json for the API and a small page otherwise, instead of Fastify's own JSON.
+ */
+export function frameworkErrors(prefix: string) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 400;
+    const title = status === 414 ? 'Address too long' : (STATUS_TITLES[status] ?? 'Invalid request');
+    const detail = status === 414 ? 'A part of this address is too long.' : 'This address is not valid.';
+    reply.header('x-content-type-options', 'nosniff').header('content-security-policy', "default-src 'none'; frame-ancestors 'self'");
+    if (request.url.startsWith(`${prefix}/api/`)) {
+      return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title, status, detail, code: error.code });
+    }
+    return reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(`<!doctype html>\n<html lang="en-GB"><head><meta charset="utf-8"><title>${title} · Cohort Course</title></head><body><main><h1>${title}</h1><p>${detail}</p><p><a href="${prefix}/">Go to the courses</a></p></main></body></html>\n`);
+  };
+}
+
 export default fp(
   async (fastify, opts: { prefix: string }) => {
     const send = (request: FastifyRequest, reply: FastifyReply, status: number, detail: string, extra?: object) => {

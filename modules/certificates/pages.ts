@@ -159,7 +159,7 @@ const pages: FastifyPluginAsync = async (app) => {
         hasRules: Boolean(cohort.course.certificate),
         graceEndsAt: formatInstant(cohort.timeline.graceEndsAt, zone),
         open,
-        behind: behind.map((p) => ({ ...learnerRow(p, access, nudges.get(p.userId)), canNudge: now.getTime() <= p.graceEndsAt.getTime() })),
+        behind: behind.map((p) => ({ ...learnerRow(p, access, nudges.get(p.userId)), canNudge: !p.revoked && now.getTime() <= p.graceEndsAt.getTime() })),
         done: done.map((p) => learnerRow(p, access)),
         notSeeking: notSeeking.map((p) => learnerRow(p, access)),
         progressPath: `${prefix}/teach/cohorts/${cohort.id}/progress`,

@@ -455,6 +455,7 @@ export function createCertificateService(ctx: AppContext) {
       if (!learner) throw new NotFound('Learner');
       if (learner.certificate) throw new DomainRule(`${learner.name} already has a certificate.`);
       if (!learner.certificateWanted) throw new DomainRule(`${learner.name} chose not to receive a certificate.`);
+      if (learner.revoked) throw new DomainRule(`${learner.name}’s certificate was revoked; only an admin can issue a new one.`);
       const now = clock.now();
       if (now.getTime() > learner.graceEndsAt.getTime()) throw new DomainRule('The grace period has ended: no certificate can be earned now.');
       if (learner.evaluation.eligible) throw new DomainRule(`${learner.name} has nothing left to do.`);

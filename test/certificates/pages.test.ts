@@ -217,7 +217,7 @@ describe('the instructor’s progress grid and "who is behind"', () => {
     expect(t.ctx.db.select().from(certificateNudges).where(eq(certificateNudges.userId, far.user.id)).all()).toHaveLength(2);
   });
 
-  it('nudges are refused (with a friendly page) for someone who opted out, after the grace end, or not in the cohort', async () => {
+  it('nudges are refused (with a friendly page) for someone who opted out, whose certificate was revoked, after the grace end, or not in the cohort', async () => {
     const c = certCohort(t);
     const optedOut = enrolLearner(t, c.cohort.id, 'Olly Out');
     t.ctx.certificates.setWanted(c.cohort.id, optedOut.user.id, false);
@@ -229,6 +229,12 @@ describe('the instructor’s progress grid and "who is behind"', () => {
     const stranger = insertUser(t);
     expect((await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(stranger.user.id) }, from)).statusCode).toBe(400);
     expect((await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: 'abc' }, from)).statusCode).toBe(400);
+    const revokedLearner = enrolLearner(t, c.cohort.id, 'Rae Revoked');
+    const code = await issue(c, revokedLearner.email);
+    await c.asAdmin('POST', `/api/v1/certificates/${code}/revoke`, { reason: 'Issued in error' });
+    const revoked = await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(revokedLearner.user.id) }, from);
+    expect(revoked.statusCode).toBe(422);
+    expect(text(revoked.body)).toContain('Rae Revoked’s certificate was revoked');
     t.clock.set(new Date(c.cohort.timeline.graceEndsAt.getTime() + 60_000));
     const late = await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(c.learner.user.id) }, from);
     expect(late.statusCode).toBe(422);

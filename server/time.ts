@@ -24,7 +24,7 @@ export function zoneOptions(selected: string | null): Array<{ value: string; lab
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(zone: string, kind: 'datetime' | 'date' | 'time'): Intl.DateTimeFormat {
+function formatter(zone: string, kind: 'datetime' | 'date' | 'time' | 'zone-gb' | 'zone-us'): Intl.DateTimeFormat {
   const key = `${zone}|${kind}`;
   let f = formatters.get(key);
   if (!f) {
@@ -32,17 +32,37 @@ function formatter(zone: string, kind: 'datetime' | 'date' | 'time'): Intl.DateT
       kind === 'date'
         ? { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: zone }
         : kind === 'time'
-          ? { hour: '2-digit', minute: '2-digit', timeZone: zone, timeZoneName: 'short' }
-          : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zone, timeZoneName: 'short' };
-    f = new Intl.DateTimeFormat(LOCALE, opts);
+          ? { hour: '2-digit', minute: '2-digit', timeZone: zone }
+          : kind === 'datetime'
+            ? { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zone }
+            : { timeZone: zone, timeZoneName: 'short' };
+    f = new Intl.DateTimeFormat(kind === 'zone-us' ? 'en-US' : LOCALE, opts);
     formatters.set(key, f);
   }
   return f;
 }
 
+const zoneNames = new Map<string, string>();
+/**
+ * The zone's short name at an instant: "GMT"/"BST" from en-GB, "EST"/"EDT" from en-US where en-GB only
+ * knows "GMT-5"; otherwise the offset form. Cached per zone and offset (building names is slow).
+ */
+export function zoneAbbreviation(instant: Date, zone: string): string {
+  const gb = formatter(zone, 'zone-gb').formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? zone;
+  if (!/^GMT[+-]/.test(gb)) return gb;
+  const key = `${zone}|${gb}`;
+  let name = zoneNames.get(key);
+  if (name === undefined) {
+    const us = formatter(zone, 'zone-us').formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? gb;
+    name = /^GMT[+-]/.test(us) ? gb : us;
+    zoneNames.set(key, name);
+  }
+  return name;
+}
+
 /** "Mon, 2 Mar 2026, 09:00 GMT" in the zone; formatters are cached because building them is slow. */
 export function formatInstant(instant: Date, zone: string): string {
-  return formatter(zone, 'datetime').format(instant);
+  return `${formatter(zone, 'datetime').format(instant)} ${zoneAbbreviation(instant, zone)}`;
 }
 
 /** "Mon, 2 Mar 2026" in the zone. */
@@ -52,7 +72,7 @@ export function formatDay(instant: Date, zone: string): string {
 
 /** "09:00 GMT" in the zone. */
 export function formatTime(instant: Date, zone: string): string {
-  return formatter(zone, 'time').format(instant);
+  return `${formatter(zone, 'time').format(instant)} ${zoneAbbreviation(instant, zone)}`;
 }
 
 /** The local calendar date (YYYY-MM-DD) of an instant in a zone. */

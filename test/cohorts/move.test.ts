@@ -67,7 +67,7 @@ describe('moving a cohort', () => {
     expect(annMails[0].text).toContain(`http://cohort.test/cohorts/${cohort.id}`);
     const benMails = await ours(t, ben.email);
     expect(benMails).toHaveLength(1);
-    expect(benMails[0].text).toContain('now starts Mon, 13 Apr 2026, 03:00 GMT-4');
+    expect(benMails[0].text).toContain('now starts Mon, 13 Apr 2026, 03:00 EDT');
     expect(benMails[0].html).toContain('America/New_York');
     expect(await ours(t, gone.email)).toHaveLength(0);
   });
@@ -82,7 +82,7 @@ describe('moving a cohort', () => {
     const mails = await ours(t, learner.email);
     expect(mails).toHaveLength(1);
     // The learner has no zone of their own: the cohort's (new) zone is used.
-    expect(mails[0].text).toContain('now starts Mon, 16 Mar 2026, 08:00 GMT-4');
+    expect(mails[0].text).toContain('now starts Mon, 16 Mar 2026, 08:00 EDT');
   });
 
   it('a change that keeps the same dates sends nothing', async () => {

@@ -102,7 +102,7 @@ describe('the cohort home', () => {
       const body = text(res.body);
       expect(res.body.match(/<h1>/g)).toHaveLength(1);
       // Week 3 opens at 07:00Z = 03:00 in New York (EDT).
-      expect(body).toContain('Opens Mon, 30 Mar 2026, 03:00 GMT-4');
+      expect(body).toContain('Opens Mon, 30 Mar 2026, 03:00 EDT');
       expect(body).toContain('Times are shown in America/New York (your choice)');
       expect(res.body).toContain(`href="/cohorts/${cohort.id}/weeks/2"`);
       expect(res.body).not.toContain(`href="/cohorts/${cohort.id}/weeks/3"`);

@@ -46,7 +46,7 @@ describe('week-opening emails', () => {
     const annMail = (await t.mailsTo(ann.email))[0];
     expect(annMail.text).toContain(`http://cohort.test/cohorts/${cohort.id}/weeks/1`);
     expect(annMail.text).toContain('Mon, 23 Mar 2026, 08:00 GMT');
-    expect((await t.mailsTo(ben.email))[0].text).toContain('Mon, 23 Mar 2026, 04:00 GMT-4');
+    expect((await t.mailsTo(ben.email))[0].text).toContain('Mon, 23 Mar 2026, 04:00 EDT');
 
     t.clock.set('2026-03-23T08:00:00.000Z');
     await t.ctx.scheduler.runDue();

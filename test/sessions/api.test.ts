@@ -147,7 +147,7 @@ describe('moving one session', () => {
     expect(mail.text).toContain('Thu, 5 Mar 2026, 14:00 GMT');
     expect(mail.text).toContain('Wed, 4 Mar 2026, 12:30 GMT');
     const [nyMail] = await t.mailsTo(other.email);
-    expect(nyMail.text).toContain('Thu, 5 Mar 2026, 09:00 GMT-5');
+    expect(nyMail.text).toContain('Thu, 5 Mar 2026, 09:00 EST');
     expect(await t.mailsTo(c.instructor.email)).toHaveLength(0);
   });
 

@@ -100,7 +100,7 @@ describe('session reminders', () => {
     t.ctx.db.transaction((tx) => t.ctx.cohorts.withdraw(tx, c.cohort.id, gone.user.id));
     await tick(t, at(2 * H));
     const [mail] = (await t.mailsTo(ny.email)).filter((m) => m.subject?.startsWith('Reminder'));
-    expect(mail.subject).toContain('07:30 GMT-5');
+    expect(mail.subject).toContain('07:30 EST');
     expect(mail.text).toContain('http://cohort.test/cohorts/');
     expect(mail.text).toContain('calendar.ics');
     expect(await reminders(t, gone.email)).toEqual([]);

@@ -203,6 +203,12 @@ export function createAssignmentService(ctx: AppContext) {
       .where(and(eq(submissions.cohortId, cohortId), eq(submissions.userId, userId), eq(submissions.week, n)))
       .get();
 
+  /** The learner's row for a week, created as a draft if missing (insert-or-ignore, so two instances cannot collide). */
+  function ensureRow(tx: Db, cohortId: number, userId: number, n: number, now: Date): SubmissionRow {
+    tx.insert(submissions).values({ cohortId, userId, week: n, status: 'draft', createdAt: now, updatedAt: now }).onConflictDoNothing().run();
+    return findRow(tx, cohortId, userId, n)!;
+  }
+
   function fileDoc(f: typeof submissionFiles.$inferSelect): FileDoc {
     return { id: f.id, name: f.originalName, type: f.type, size: f.size, sha256: f.sha256, uploadedAt: f.uploadedAt };
   }
@@ -387,14 +393,7 @@ export function createAssignmentService(ctx: AppContext) {
       return db().transaction((tx) => {
         const { assignment, dates, row: existing } = assertWritable(access, n, tx);
         const { answers, options } = cleanInput(assignment, n, input, existing ? parseArray(existing.chosenOptions) : []);
-        const row =
-          existing ??
-          tx
-            .insert(submissions)
-            .values({ cohortId: access.cohort.id, userId: access.user.id, week: n, status: 'draft', createdAt: now, updatedAt: now })
-            .returning()
-            .get();
-        const before = row.status;
+        const row = existing ?? ensureRow(tx, access.cohort.id, access.user.id, n, now);
         if (!input.submit) {
           const updated = tx
             .update(submissions)
@@ -439,7 +438,7 @@ export function createAssignmentService(ctx: AppContext) {
           .where(eq(submissions.id, row.id))
           .returning()
           .get();
-        if (before !== status || status === 'submitted') statusChanged(tx, updated);
+        statusChanged(tx, updated);
         return { id: updated.id, status: updated.status, late: updated.late, version: updated.version, submittedAt: updated.submittedAt };
       });
     },
@@ -581,9 +580,7 @@ export function createAssignmentService(ctx: AppContext) {
         row = db().transaction((tx) => {
           const { assignment, row: existing } = assertWritable(access, n, tx);
           if (!assignment.upload) throw new BadInput(`file: week ${n} does not take file uploads.`);
-          const sub =
-            existing ??
-            tx.insert(submissions).values({ cohortId: access.cohort.id, userId: access.user.id, week: n, status: 'draft', createdAt: now, updatedAt: now }).returning().get();
+          const sub = existing ?? ensureRow(tx, access.cohort.id, access.user.id, n, now);
           if (currentFiles(tx, sub.id).length >= MAX_FILES) throw new Conflict(`You can attach up to ${MAX_FILES} files to one week; remove one first.`);
           return tx
             .insert(submissionFiles)
@@ -872,12 +869,22 @@ export function createAssignmentService(ctx: AppContext) {
         const subs = db().select().from(submissions).where(eq(submissions.cohortId, cohort.id)).all();
         const submitted = new Set(subs.filter((s) => s.version > 0).map((s) => `${s.userId}:${s.week}`));
         const exts = db().select().from(extensions).where(eq(extensions.cohortId, cohort.id)).orderBy(asc(extensions.id)).all();
+        // Skip reminders already sent without opening a transaction for each (this runs on every scheduler tick).
+        const sentKeys = new Set(
+          db()
+            .select({ userId: dueReminders.userId, week: dueReminders.week, dueAt: dueReminders.dueAt })
+            .from(dueReminders)
+            .where(eq(dueReminders.cohortId, cohort.id))
+            .all()
+            .map((r) => `${r.userId}:${r.week}:${r.dueAt.getTime()}`),
+        );
         for (const l of learners) {
           const dates = personalFrom(cohort, exts.filter((e) => e.userId === l.id));
           for (const w of weeks) {
             const due = dates.dueAt(w.number);
             if (due.getTime() <= now.getTime() || due.getTime() > horizon) continue;
             if (submitted.has(`${l.id}:${w.number}`)) continue;
+            if (sentKeys.has(`${l.id}:${w.number}:${due.getTime()}`)) continue;
             const user = ctx.people.get(l.id);
             const zone = user.timezone ?? cohort.timezone;
             db().transaction((tx) => {

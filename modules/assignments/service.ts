@@ -812,25 +812,28 @@ export function createAssignmentService(ctx: AppContext) {
       return lines.join('\r\n') + '\r\n';
     },
 
-    /** Everything the learner's workbook shows: each week with an assignment, their latest answers, choices and files. */
+    /**
+     * Everything the learner's workbook shows: each week with an assignment, their latest answers, choices and files.
+     * Instructors and admins get the blank workbook (every prompt, no answers) to see what learners get.
+     */
     workbook(access: CohortAccess) {
-      if (access.role !== 'learner') throw new Forbidden('The workbook is each learner’s own; open it as a learner of this cohort.');
       const cohort = access.cohort;
       const now = clock.now();
-      const rows = db().select().from(submissions).where(and(eq(submissions.cohortId, cohort.id), eq(submissions.userId, access.user.id))).all();
+      const preview = access.role !== 'learner';
+      const rows = preview ? [] : db().select().from(submissions).where(and(eq(submissions.cohortId, cohort.id), eq(submissions.userId, access.user.id))).all();
       const byWeek = new Map(rows.map((r) => [r.week, r]));
       const zone = access.user.timezone ?? cohort.timezone;
       const dates = datesFor(cohort, access.user.id);
       return {
         course: cohort.course.title,
-        learner: access.user.name || access.user.email,
+        learner: preview ? 'nobody yet: a blank copy for instructors' : access.user.name || access.user.email,
         dates: `${formatInstant(cohort.timeline.startsAt, zone)} – ${formatInstant(cohort.timeline.endsAt, zone)}`,
         generated: formatInstant(now, zone),
         weeks: cohort.course.weeks
           .filter((w) => w.assignment)
           .map((w) => {
             const r = byWeek.get(w.number);
-            const opened = cohort.timeline.weeks[w.number - 1].opensAt.getTime() <= now.getTime();
+            const opened = preview || cohort.timeline.weeks[w.number - 1].opensAt.getTime() <= now.getTime();
             const a = w.assignment!;
             const answers = r ? parseObject(r.draftAnswers) : {};
             const chosen = r ? parseArray(r.chosenOptions) : [];
@@ -841,7 +844,7 @@ export function createAssignmentService(ctx: AppContext) {
               title: ctx.cohorts.week(cohort, w.number).title,
               assignment: a.title,
               opened,
-              status: statusLabel(r?.status ?? 'none'),
+              status: preview ? 'Blank copy' : statusLabel(r?.status ?? 'none'),
               due: formatInstant(dates.dueAt(w.number), zone),
               options: a.options.filter((o) => chosen.includes(o.id)).map((o) => o.label),
               prompts: a.prompts.map((p) => ({ label: p.label, answer: answers[p.id] ?? '', feedback: lastReview?.promptFeedback[p.id] ?? '' })),

@@ -78,10 +78,16 @@ describe('the workbook PDF', () => {
     for (const w of [1, 2, 3, 4]) for (const i of [0, 125, 249]) expect(text).toContain(`word${w}x${i}`);
   });
 
-  it('is the learner’s own: instructors get 403, strangers 401, and learners lose it when access ends', async () => {
+  it('is the learner’s own (instructors get a blank copy), strangers 401, and learners lose it when access ends', async () => {
     const s = setupCohort(t);
+    await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'Private answer' }, submit: true });
     const url = `/api/v1/cohorts/${s.cohort.id}/workbook.pdf`;
-    expect((await s.asInstructor('GET', url)).statusCode).toBe(403);
+    const blank = await s.asInstructor('GET', url);
+    expect(blank.statusCode).toBe(200);
+    const { text } = await pdfText(blank.rawPayload);
+    expect(text).toContain('Workbook of nobody yet: a blank copy for instructors');
+    expect(text).toContain('Worksheet 4 — Your plan on a page');
+    expect(text).not.toContain('Private answer');
     expect((await s.asAnon('GET', url)).statusCode).toBe(401);
     t.clock.set(new Date(s.cohort.timeline.accessEndsAt.getTime() - 60_000));
     expect((await s.asLearner('GET', url)).statusCode).toBe(200);

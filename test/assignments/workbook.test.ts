@@ -28,7 +28,7 @@ describe('the workbook PDF', () => {
     const url = `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`;
     const { id } = (
       await s.asLearner('PUT', url, {
-        answers: { 'write-up': 'Zażółć gęślą jaźń: partnerships start with listening.\nSecond line about the council.', lesson: 'Ask early; ask often — “always”.' },
+        answers: { 'write-up': 'Zażółć gęślą jaźń: partnerships start with listening.\nSecond line about the council. 李小龙 说：合作', lesson: 'Ask early; ask often — “always”.' },
         options: ['what-went-right'],
         submit: true,
       })
@@ -45,6 +45,7 @@ describe('the workbook PDF', () => {
       'Workbook of Łucja Ó Súilleabháin',
       'Zażółć gęślą jaźń: partnerships start with listening.',
       'Second line about the council.',
+      '李小龙 说：合作', // from the fallback font in assets/fonts
       'Ask early; ask often — “always”.',
       'Chosen: Analyse a successful collaboration',
       'Feedback: Lovely.',

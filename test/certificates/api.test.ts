@@ -53,10 +53,14 @@ describe('GET /api/v1/cohorts/:id/progress', () => {
     expect(res.json().weeks).toHaveLength(4);
   });
 
-  it('shows the certificate code once there is one', async () => {
+  it('shows the certificate code once there is one, and the learner’s own list has it', async () => {
     const c = await withCertificate();
     const p = (await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).json();
     expect(p.certificate).toEqual({ code: c.code, status: 'valid', verifyUrl: `http://cohort.test/certificates/${c.code}`, pdfUrl: `http://cohort.test/certificates/${c.code}.pdf` });
+    const mine = await c.asLearner('GET', '/api/v1/me/certificates');
+    expect(mine.json().map((d: { code: string }) => d.code)).toEqual([c.code]);
+    expect((await c.asInstructor('GET', '/api/v1/me/certificates')).json()).toEqual([]);
+    expect((await c.anonymous('GET', '/api/v1/me/certificates')).statusCode).toBe(401);
   });
 
   it('instructors and admins pass ?learner=email; learners cannot read someone else’s', async () => {

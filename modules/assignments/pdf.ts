@@ -213,7 +213,8 @@ export async function renderWorkbook(model: WorkbookModel): Promise<Uint8Array> 
 
   for (const w of model.weeks) {
     if (y < MARGIN + 120) newPage();
-    await text(`Week ${w.number}: ${w.title}`, { size: 15, bold: true, gap: 2 });
+    // Course week titles usually start "Week 1 — …" already.
+    await text(/^week\s*\d+/i.test(w.title) ? w.title : `Week ${w.number}: ${w.title}`, { size: 15, bold: true, gap: 2 });
     await text(w.assignment, { size: 12, bold: true, gap: 2 });
     if (!w.opened) {
       await text('This week has not opened yet.', { color: MUTED, gap: 14 });

@@ -259,6 +259,9 @@ export class Person {
         .options({ resultTypes: ['violations'] })
         .analyze();
       const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      if (process.env.E2E_AXE_ALL) {
+        for (const v of results.violations) if (!bad.includes(v)) console.log(`axe [${v.impact}] ${v.id} on ${url}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+      }
       if (bad.length > 0) {
         const list = bad
           .map((v) => `  [${v.impact}] ${v.id}: ${v.help}\n${v.nodes.slice(0, 5).map((n) => `      at ${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1).join('; ')}`).join('\n')}`)

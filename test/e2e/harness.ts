@@ -318,6 +318,8 @@ export class Person {
 }
 
 const openPeople = new Set<Person>();
+/** Test files whose old failure artefacts have been cleared in this run. */
+const clearedFor = new Set<string>();
 /** Page structures axe has passed in this run (see Person.audit). */
 const passedStructures = new Set<string>();
 
@@ -349,11 +351,17 @@ export async function afterJourney(
 ): Promise<void> {
   const failed = task.result?.state === 'fail';
   const people = [...openPeople];
+  const fileSlug = slug((task.file?.name ?? '').replace(/^.*\//, '').replace(/\.test\.ts$/, ''));
+  if (!clearedFor.has(fileSlug)) {
+    // Artefacts of an earlier run of this file would mislead: clear them once per run.
+    clearedFor.add(fileSlug);
+    if (existsSync(ARTEFACTS_DIR)) for (const f of readdirSync(ARTEFACTS_DIR)) if (f.startsWith(`${fileSlug}-`)) rmSync(join(ARTEFACTS_DIR, f), { force: true });
+  }
   let missing: string[] = [];
   try {
     if (failed) {
       mkdirSync(ARTEFACTS_DIR, { recursive: true });
-      const base = slug(`${(task.file?.name ?? '').replace(/^.*\//, '').replace(/\.test\.ts$/, '')}-${task.name}`);
+      const base = `${fileSlug}-${slug(task.name)}`;
       for (const p of people) {
         const file = join(ARTEFACTS_DIR, `${base}--${slug(p.name)}`);
         await p.page.screenshot({ path: `${file}.png`, fullPage: true }).catch(() => {});

@@ -44,7 +44,6 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startServer({ now: '2026-02-16T10:00:00.000Z' }), launchBrowser()]);
   server.ctx.people.upsert({ ...people.admin, role: 'admin' });
   server.ctx.people.upsert({ ...people.instructor, role: 'instructor' });
-  cohort = server.ctx.cohorts.create({ course: 'strategic-planning', startDate: START, timezone: 'Europe/London', capacity: 12, instructors: [people.instructor.email] });
 });
 afterAll(async () => {
   await closeEveryone();
@@ -64,11 +63,22 @@ afterEach(async (ctx) => {
 const pathOf = (p: Person) => new URL(p.page.url()).pathname;
 
 describe('a cohort from booking to certificate, in a real browser', () => {
-  it('the admin signs in by emailed link and adds a member domain', async () => {
+  it('the admin signs in by emailed link, creates the cohort and adds a member domain', async () => {
     admin = await Person.open(browser, server, 'admin');
     const page = admin.page;
     await admin.signIn(people.admin.email);
     await admin.clickAndLoad(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }), 200);
+    await admin.clickAndLoad(page.getByRole('link', { name: 'New cohort' }), 200);
+    await page.getByLabel('Course').selectOption({ label: 'Strategic Planning with Purpose' });
+    await page.getByLabel('Start date').fill(START);
+    await page.getByLabel('Time zone').selectOption('Europe/London');
+    await page.getByLabel('Places').fill('12');
+    await page.getByLabel("Instructors' email addresses").fill(people.instructor.email);
+    await admin.clickAndLoad(page.getByRole('button', { name: 'Create the cohort' }), 200);
+    const id = Number(/\/admin\/cohorts\/(\d+)/.exec(page.url())?.[1]);
+    cohort = server.ctx.cohorts.get(id);
+    expect(cohort).toMatchObject({ courseSlug: 'strategic-planning', startDate: START, timezone: 'Europe/London', capacity: 12 });
+
     await admin.goto('/admin/members');
     await page.getByLabel('Email address or domain').fill(MEMBER_DOMAIN);
     await admin.clickAndLoad(page.getByRole('button', { name: 'Add to the member list' }), 200);

@@ -8,6 +8,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { apiAs, Browser, csrfFrom } from '../helpers/http.js';
 import { enrolLearner } from '../helpers/factories.js';
 import { seedObjects, type Objects } from './helpers/objects.js';
+import { WriteGuard } from './helpers/guard.js';
 import { fillPath, isApi, listRoutes, openApiToFastify, routeKey } from './helpers/routes.js';
 import { createWorld, ROLES, type MatrixRole, type Person, type World } from './helpers/world.js';
 
@@ -384,13 +385,14 @@ async function browserFor(role: MatrixRole, throwaway = false): Promise<Browser>
   return b;
 }
 
-async function send(row: Row, role: MatrixRole): Promise<LightMyRequestResponse> {
+async function send(row: Row, role: MatrixRole, ready: () => void = () => {}): Promise<LightMyRequestResponse> {
   const [method, template] = row.route.split(' ');
   const me = role === 'anonymous' ? null : w.people[role];
   const built = row.req ? await row.req({ w, o, role, me, fresh }) : {};
   const url = built.url ?? fillPath(template, defaultParams(template));
   if (isApi(template) || template === '/.well-known/cohort-course/keys.json') {
     const headers: Record<string, string> = me ? { authorization: `Bearer ${me.token}` } : {};
+    ready();
     if (built.file) {
       headers['content-type'] = 'multipart/form-data; boundary=mx';
       const payload = `--mx\r\nContent-Disposition: form-data; name="file"; filename="${built.file.name}"\r\nContent-Type: ${built.file.type}\r\n\r\n${built.file.content}\r\n--mx--\r\n`;
@@ -399,8 +401,12 @@ async function send(row: Row, role: MatrixRole): Promise<LightMyRequestResponse>
     return w.t.app.inject({ method: method as 'POST', url, headers, payload: built.json as never });
   }
   const browser = await browserFor(role, row.throwaway);
-  if (method === 'GET') return browser.get(url);
+  if (method === 'GET') {
+    ready();
+    return browser.get(url);
+  }
   const token = csrfFrom((await browser.get('/sign-in')).body) ?? csrfFrom((await browser.get('/profile')).body);
+  ready();
   return browser.post(url, built.form ?? {}, { csrf: token });
 }
 
@@ -461,13 +467,18 @@ describe('authorization matrix', () => {
 
   it('every route × every role gets exactly the expected allow / sign-in / deny', async () => {
     const mismatches: string[] = [];
+    const unsafeGets = new Set<string>();
+    const guard = new WriteGuard(w.t.ctx.database.sqlite);
     let cells = 0;
     for (const row of MATRIX) {
       for (const role of ROLES) {
         const want = expected(row, role);
         let got: Outcome;
         try {
-          const res = await send(row, role);
+          const [method, template] = row.route.split(' ');
+          // Setup writes happen in req(); build first, then watch only the request itself.
+          const res = await send(row, role, () => guard.before());
+          if (method === 'GET') for (const table of guard.changed()) unsafeGets.add(`${method} ${template} wrote ${table}`);
           got = classify(res, isApi(row.route.split(' ')[1]));
           if (process.env.RELIABILITY_PROFILE && got === 'allow' && res.statusCode >= 400) console.log(`[allow-with-${res.statusCode}] ${row.route} ${row.variant ?? ''} as ${role}: ${res.body.replace(/\s+/g, ' ').slice(0, 200)}`);
         } catch (err) {
@@ -479,5 +490,7 @@ describe('authorization matrix', () => {
     }
     console.log(`[matrix] ${MATRIX.length} rows (${new Set(MATRIX.map((r) => r.route)).size} routes) × ${ROLES.length} roles = ${cells} cells checked`);
     expect(mismatches, `${mismatches.length} of ${cells} cells differ from the table`).toEqual([]);
+    // Safe methods stay safe: a link followed (or prefetched, or forged cross-site) changes nothing.
+    expect([...unsafeGets].sort(), 'GET requests that wrote to the database').toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { Forbidden } from '../../server/errors.js';
 import { requireRole, requireUser } from '../../server/plugins/auth.js';
 import type { CohortAccess } from './service.js';
-import { STATE_LABELS, dates, keyDates, myCard, pageId, pageWeek, weekPlan } from './view-models.js';
+import { STATE_LABELS, dates, keyDates, myCard, pageId, pageWeek, weekPlan, type OwnDates } from './view-models.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 20 }) });
 const WeekParams = Type.Object({ id: Type.String({ maxLength: 20 }), n: Type.String({ maxLength: 10 }) });
@@ -17,6 +17,14 @@ const pages: FastifyPluginAsync = async (app) => {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
   const ctx = fastify.cc;
   const { cohorts, clock, prefix } = ctx;
+
+  /** A learner's own dates (extensions), read from the assignments module when it is loaded. */
+  function ownDates(cohortId: number, userId: number): OwnDates | null {
+    return ctx.assignments?.personalDates(cohortId, userId) ?? null;
+  }
+  function learnerDates(access: CohortAccess): OwnDates | null {
+    return access.role === 'learner' ? ownDates(access.cohort.id, access.user.id) : null;
+  }
 
   /** The heading facts every cohort page shares. */
   function cohortHeader(access: CohortAccess) {
@@ -41,7 +49,9 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.get('/my', { schema: { hide: true } }, async (request, reply) => {
     const user = requireUser(request);
     const now = clock.now();
-    const cards = cohorts.memberships(user).map(({ cohort, role }) => myCard(cohort, role, cohorts.overview(cohort, now), user, prefix));
+    const cards = cohorts
+      .memberships(user)
+      .map(({ cohort, role }) => myCard(cohort, role, cohorts.overview(cohort, now), user, prefix, role === 'learner' ? ownDates(cohort.id, user.id) : null));
     const finished = (s: string) => s === 'closed' || s === 'archived';
     return reply.page('cohorts/my', {
       title: 'My courses',
@@ -59,8 +69,8 @@ const pages: FastifyPluginAsync = async (app) => {
     return reply.page('cohorts/home', {
       title: access.cohort.course.title,
       cohort: cohortHeader(access),
-      dates: keyDates(access.user, access.cohort),
-      weeks: weekPlan(cohorts, access.cohort, access.user, access.role, now, prefix),
+      dates: keyDates(access.user, access.cohort, learnerDates(access)),
+      weeks: weekPlan(cohorts, access.cohort, access.user, access.role, now, prefix, learnerDates(access)),
       panels: ctx.panels.render('cohort-home', { access, now }),
     });
   });
@@ -89,7 +99,7 @@ const pages: FastifyPluginAsync = async (app) => {
         edited: week.edited,
         readings: week.source.readings,
         opensAt: d.at(t.opensAt),
-        dueAt: week.source.assignment ? d.at(t.dueAt) : null,
+        dueAt: week.source.assignment ? d.at(learnerDates(access)?.dueAt(n) ?? t.dueAt) : null,
         zone: d.zoneLabel,
         editUrl: `${prefix}/teach/cohorts/${cohort.id}/weeks/${n}/edit`,
       },
@@ -134,8 +144,8 @@ const pages: FastifyPluginAsync = async (app) => {
     return reply.page('teach/cohort', {
       title: `${cohort.course.title}: plan and learners`,
       cohort: cohortHeader(access),
-      dates: keyDates(access.user, cohort),
-      weeks: weekPlan(cohorts, cohort, access.user, access.role, now, prefix),
+      dates: keyDates(access.user, cohort, learnerDates(access)),
+      weeks: weekPlan(cohorts, cohort, access.user, access.role, now, prefix, learnerDates(access)),
       resetWeek: reset && reset <= cohort.course.weekCount ? reset : null,
       instructors: cohorts.instructors(cohort.id),
       learners: cohorts.roster(cohort.id).map((l) => ({ ...l, name: l.name || l.email, enrolledOn: d.day(l.enrolledAt) })),

@@ -40,8 +40,14 @@ export function dates(user: User | null, cohort: Cohort) {
   };
 }
 
-/** The week-by-week plan: each week's dates in the viewer's zone, open or locked for them. */
-export function weekPlan(cohorts: CohortService, cohort: Cohort, user: User | null, role: CohortRole, now: Date, prefix: string) {
+/** A learner's own dates where an instructor granted an extension (from the assignments module). */
+export interface OwnDates {
+  dueAt: (week: number) => Date;
+  graceEndsAt: Date;
+}
+
+/** The week-by-week plan: each week's dates in the viewer's zone (and the learner's own due dates), open or locked for them. */
+export function weekPlan(cohorts: CohortService, cohort: Cohort, user: User | null, role: CohortRole, now: Date, prefix: string, own: OwnDates | null = null) {
   const d = dates(user, cohort);
   const current = cohort.timeline.weeks.filter((w) => w.opensAt.getTime() <= now.getTime()).length;
   return cohort.timeline.weeks.map((w) => {
@@ -53,7 +59,7 @@ export function weekPlan(cohorts: CohortService, cohort: Cohort, user: User | nu
       summary: content.source.summary,
       edited: content.edited,
       opensAt: d.at(w.opensAt),
-      dueAt: content.source.assignment ? d.at(w.dueAt) : null,
+      dueAt: content.source.assignment ? d.at(own ? own.dueAt(w.number) : w.dueAt) : null,
       open,
       current: w.number === current,
       // Staff read every week at any time; learners once it has opened.
@@ -64,14 +70,14 @@ export function weekPlan(cohorts: CohortService, cohort: Cohort, user: User | nu
   });
 }
 
-/** The key dates of a cohort in the viewer's zone. */
-export function keyDates(user: User | null, cohort: Cohort) {
+/** The key dates of a cohort in the viewer's zone (with the learner's own grace end, if extended). */
+export function keyDates(user: User | null, cohort: Cohort, own: OwnDates | null = null) {
   const d = dates(user, cohort);
   const t = cohort.timeline;
   return {
     startsAt: d.at(t.startsAt),
     endsAt: d.at(t.endsAt),
-    graceEndsAt: d.at(t.graceEndsAt),
+    graceEndsAt: d.at(own ? own.graceEndsAt : t.graceEndsAt),
     accessEndsAt: d.at(t.accessEndsAt),
     zone: d.zoneLabel,
     ownZone: d.ownZone,
@@ -79,7 +85,7 @@ export function keyDates(user: User | null, cohort: Cohort) {
 }
 
 /** One "my courses" card. */
-export function myCard(cohort: Cohort, role: CohortRole, overview: CohortOverview, user: User, prefix: string) {
+export function myCard(cohort: Cohort, role: CohortRole, overview: CohortOverview, user: User, prefix: string, own: OwnDates | null = null) {
   const d = dates(user, cohort);
   const state = STATE_LABELS[overview.state];
   const learner = role === 'learner';
@@ -101,10 +107,10 @@ export function myCard(cohort: Cohort, role: CohortRole, overview: CohortOvervie
       overview.openWeek && overview.state === 'running'
         ? { ...overview.openWeek, url: `${prefix}/cohorts/${cohort.id}/weeks/${overview.openWeek.number}` }
         : null,
-    nextDue: overview.nextDue && learner ? { ...overview.nextDue, dueAt: d.at(overview.nextDue.dueAt) } : null,
+    nextDue: overview.nextDue && learner ? { ...overview.nextDue, dueAt: d.at(own ? own.dueAt(overview.nextDue.number) : overview.nextDue.dueAt) } : null,
     graceDaysLeft: overview.graceDaysLeft,
     graceOneDay: overview.graceDaysLeft === 1,
-    graceEndsAt: d.at(cohort.timeline.graceEndsAt),
+    graceEndsAt: d.at(own ? own.graceEndsAt : cohort.timeline.graceEndsAt),
     accessEndsAt: d.at(cohort.timeline.accessEndsAt),
   };
 }

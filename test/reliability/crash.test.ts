@@ -11,7 +11,7 @@ import { startChild, type ChildServer } from './helpers/child.js';
 import { httpApi, type HttpApi } from './helpers/http-client.js';
 import { runSeed, seeded } from './helpers/random.js';
 
-const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 5);
 const WRITERS = 8;
 const seed = runSeed();
 const rand = seeded(seed);
@@ -19,16 +19,26 @@ const rand = seeded(seed);
 /** A write the server acknowledged, and how to prove after a restart that it is still there. */
 type Verify = (admin: HttpApi, baseUrl: string) => Promise<void>;
 
-interface WeekRegister {
-  cohortId: number;
+/** A value one writer overwrites again and again: after a crash it holds the last acknowledged value, or the unanswered one after it. */
+interface Register {
   lastAcked: string;
   /** A write sent after lastAcked whose answer never came: it may or may not have committed. */
   unknown: string | null;
 }
 
+/** Each writer's own cohort, learner (with token), thread, and the two registers it overwrites. */
+interface Lane {
+  cohortId: number;
+  learnerToken: string;
+  threadId: number;
+  promptId: string;
+  week: Register;
+  draft: Register;
+}
+
 let dir: string;
 let adminToken: string;
-const registers: WeekRegister[] = [];
+const lanes: Lane[] = [];
 const acked: Array<{ kind: string; verify: Verify }> = [];
 const stats = { rounds: 0, acked: 0, lostInFlight: 0, byKind: {} as Record<string, number> };
 
@@ -39,9 +49,22 @@ beforeAll(async () => {
   const ctx = app.cc;
   ctx.people.upsert({ email: 'crash-admin@example.org', role: 'admin', name: 'Crash Admin' });
   adminToken = ctx.people.createApiToken('crash-admin@example.org').token;
+  // Cohorts in their second week of the real calendar (the child runs on the wall clock).
+  const lastWeek = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
   for (let w = 0; w < WRITERS; w++) {
-    const cohort = ctx.cohorts.create({ course: 'strategic-planning', startDate: '2026-03-02', timezone: 'Europe/London', capacity: 30, instructors: [] });
-    registers.push({ cohortId: cohort.id, lastAcked: ctx.cohorts.week(cohort, 1).title, unknown: null });
+    const cohort = ctx.cohorts.create({ course: 'strategic-planning', startDate: lastWeek, timezone: 'UTC', capacity: 30, instructors: [] });
+    const learner = ctx.people.upsert({ email: `crash-learner-${w}@example.org`, role: 'learner' });
+    ctx.db.transaction((tx) => ctx.cohorts.enrol(tx, cohort.id, learner.id));
+    const { thread } = ctx.discussions.createThread(ctx.cohorts.access(learner, cohort.id), { title: `Lane ${w}`, body: 'Posts under load.' });
+    const promptId = ctx.cohorts.week(cohort, 1).source.assignment!.prompts[0].id;
+    lanes.push({
+      cohortId: cohort.id,
+      learnerToken: ctx.people.createApiToken(learner.email).token,
+      threadId: thread.id,
+      promptId,
+      week: { lastAcked: ctx.cohorts.week(cohort, 1).title, unknown: null },
+      draft: { lastAcked: '', unknown: null },
+    });
   }
   await app.close();
 });
@@ -49,6 +72,17 @@ beforeAll(async () => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Rows present by id, read straight from the file (as an operator would after a crash). */
+function presentIds(table: string, ids: number[]): Set<number> {
+  const db = new Database(join(dir, 'cohort.db'), { fileMustExist: true, readonly: true });
+  try {
+    const rows = db.prepare(`select id from ${table} where id in (${ids.map(() => '?').join(',')})`).all(...ids) as Array<{ id: number }>;
+    return new Set(rows.map((r) => r.id));
+  } finally {
+    db.close();
+  }
+}
 
 function integrityCheck(): string {
   const db = new Database(join(dir, 'cohort.db'), { fileMustExist: true });
@@ -62,13 +96,14 @@ function integrityCheck(): string {
 /** One writer: a loop of mixed writes until the server dies under it. */
 async function writer(api: HttpApi, w: number, round: number): Promise<void> {
   let n = 0;
-  const reg = registers[w];
+  const lane = lanes[w];
+  const learner = httpApi(api.baseUrl, lane.learnerToken);
   for (;;) {
     n += 1;
     const pick = rand();
     const tag = `r${round}w${w}n${n}`;
     try {
-      if (pick < 0.35) {
+      if (pick < 0.2) {
         const email = `crash-${tag}@example.org`;
         const res = await api('POST', '/api/v1/tokens', { email });
         expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -78,7 +113,7 @@ async function writer(api: HttpApi, w: number, round: number): Promise<void> {
           expect(me.status, `token for ${email}`).toBe(200);
           expect(me.body.email).toBe(email);
         });
-      } else if (pick < 0.65) {
+      } else if (pick < 0.35) {
         const capacity = 1 + Math.floor(rand() * 9_999);
         const res = await api('POST', '/api/v1/cohorts', { course: 'community-led-planning', startDate: '2026-05-04', timezone: 'Europe/Dublin', capacity, instructors: [] });
         expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -88,15 +123,36 @@ async function writer(api: HttpApi, w: number, round: number): Promise<void> {
           expect(got.status, `cohort ${id}`).toBe(200);
           expect(got.body.capacity).toBe(capacity);
         });
-      } else {
+      } else if (pick < 0.5) {
         const title = `Week one, edit ${tag}`;
-        reg.unknown = title;
-        const res = await api('PUT', `/api/v1/cohorts/${reg.cohortId}/weeks/1`, { title, markdown: `Edited in ${tag}.` });
+        lane.week.unknown = title;
+        const res = await api('PUT', `/api/v1/cohorts/${lane.cohortId}/weeks/1`, { title, markdown: `Edited in ${tag}.` });
         expect(res.status, JSON.stringify(res.body)).toBe(200);
-        reg.lastAcked = title;
-        reg.unknown = null;
-        stats.acked += 1;
-        stats.byKind.weekEdit = (stats.byKind.weekEdit ?? 0) + 1;
+        lane.week.lastAcked = title;
+        lane.week.unknown = null;
+        count('weekEdit');
+      } else if (pick < 0.7) {
+        const email = `booker-${tag}@example.org`;
+        const res = await api('POST', `/api/v1/cohorts/${lane.cohortId}/bookings`, { email, name: `Booker ${tag}`, kind: 'standalone' });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const id = res.body.id as number;
+        record('booking', async (admin) => {
+          const got = await admin('GET', `/api/v1/bookings/${id}`);
+          expect(got.status, `booking ${id}`).toBe(200);
+          expect(got.body.email).toBe(email);
+        }, { table: 'bookings', id });
+      } else if (pick < 0.85) {
+        const res = await learner('POST', `/api/v1/threads/${lane.threadId}/posts`, { body: `Post ${tag}, with **Markdown**.` });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        record('post', null, { table: 'posts', id: res.body.id as number });
+      } else {
+        const answer = `Draft answer ${tag}`;
+        lane.draft.unknown = answer;
+        const res = await learner('PUT', `/api/v1/cohorts/${lane.cohortId}/weeks/1/submission`, { answers: { [lane.promptId]: answer }, submit: false });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        lane.draft.lastAcked = answer;
+        lane.draft.unknown = null;
+        count('submissionDraft');
       }
     } catch (err) {
       if (err instanceof Error && err.name === 'AssertionError') throw err;
@@ -107,11 +163,18 @@ async function writer(api: HttpApi, w: number, round: number): Promise<void> {
   }
 }
 
-function record(kind: string, verify: Verify): void {
-  acked.push({ kind, verify });
+function count(kind: string): void {
   stats.acked += 1;
   stats.byKind[kind] = (stats.byKind[kind] ?? 0) + 1;
 }
+
+/** An acknowledged write: checked through the API (verify) and/or as a row in the file. */
+function record(kind: string, verify: Verify | null, row?: { table: string; id: number }): void {
+  if (verify) acked.push({ kind, verify });
+  if (row) (rowsAcked[row.table] ??= []).push(row.id);
+  count(kind);
+}
+const rowsAcked: Record<string, number[]> = {};
 
 /** Every acknowledged write is present; each edited week holds its last acknowledged (or a later, unanswered) title. */
 async function verifyAll(server: ChildServer): Promise<void> {
@@ -119,13 +182,20 @@ async function verifyAll(server: ChildServer): Promise<void> {
   for (let i = 0; i < acked.length; i += 16) {
     await Promise.all(acked.slice(i, i + 16).map((a) => a.verify(api, server.baseUrl)));
   }
-  for (const reg of registers) {
-    const week = await api('GET', `/api/v1/cohorts/${reg.cohortId}/weeks/1`);
+  for (const [table, ids] of Object.entries(rowsAcked)) {
+    const present = presentIds(table, ids);
+    expect(ids.filter((id) => !present.has(id)), `acknowledged ${table} rows missing`).toEqual([]);
+  }
+  for (const lane of lanes) {
+    const week = await api('GET', `/api/v1/cohorts/${lane.cohortId}/weeks/1`);
     expect(week.status).toBe(200);
-    const allowed = [reg.lastAcked, reg.unknown].filter(Boolean);
-    expect(allowed, `cohort ${reg.cohortId} week 1`).toContain(week.body.title);
-    reg.lastAcked = week.body.title as string;
-    reg.unknown = null;
+    expect([lane.week.lastAcked, lane.week.unknown], `cohort ${lane.cohortId} week 1`).toContain(week.body.title);
+    lane.week = { lastAcked: week.body.title as string, unknown: null };
+    const draft = await httpApi(server.baseUrl, lane.learnerToken)('GET', `/api/v1/cohorts/${lane.cohortId}/weeks/1/submission`);
+    const answer = draft.status === 200 ? ((draft.body.draft?.answers?.[lane.promptId] as string | undefined) ?? '') : '';
+    expect([200, 404], JSON.stringify(draft.body)).toContain(draft.status);
+    expect([lane.draft.lastAcked, lane.draft.unknown], `cohort ${lane.cohortId} draft`).toContain(answer);
+    lane.draft = { lastAcked: answer, unknown: null };
   }
   expect(integrityCheck()).toBe('ok');
 }

@@ -7,7 +7,7 @@ export interface Answer {
 
 /** Calls against baseUrl with a Bearer token; network failures (a killed server) reject. */
 export function httpApi(baseUrl: string, token: string | null) {
-  return async (method: string, path: string, body?: unknown): Promise<Answer> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<Answer> => {
     const res = await fetch(baseUrl + path, {
       method,
       headers: {
@@ -26,6 +26,7 @@ export function httpApi(baseUrl: string, token: string | null) {
     }
     return { status: res.status, body: parsed };
   };
+  return Object.assign(call, { baseUrl });
 }
 
 export type HttpApi = ReturnType<typeof httpApi>;

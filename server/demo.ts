@@ -1,4 +1,5 @@
-// Demo data for a fresh install: people and cohorts of every bundled course, only when no cohort exists.
+// Demo data for a fresh install: people, bookings and cohorts of every bundled course with some life in
+// them (session links, a recording, discussion posts, a worksheet draft), only when no cohort exists.
 import { DateTime } from 'luxon';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from './context.js';
@@ -7,15 +8,27 @@ export const DEMO_PEOPLE = {
   admin: 'admin@example.org',
   instructor: 'instructor@example.org',
   learner: 'learner@example.org',
+  standalone: 'sam@library.example',
 };
+
+/** Run one demo step; a step that fails (say, a module changed its rules) is logged, never fatal. */
+function step(log: FastifyBaseLogger, what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.warn({ err }, `demo data: skipped ${what}`);
+  }
+}
 
 /** Create demo people and, per course, one running and one upcoming cohort. Idempotent. */
 export function seedDemo(ctx: AppContext, log: FastifyBaseLogger): void {
   if (ctx.cohorts.list().length > 0) return;
-  ctx.people.upsert({ email: DEMO_PEOPLE.admin, name: 'Ada Admin', role: 'admin' });
-  ctx.people.upsert({ email: DEMO_PEOPLE.instructor, name: 'Imani Instructor', role: 'instructor' });
+  const admin = ctx.people.upsert({ email: DEMO_PEOPLE.admin, name: 'Ada Admin', role: 'admin' });
+  const instructor = ctx.people.upsert({ email: DEMO_PEOPLE.instructor, name: 'Imani Instructor', role: 'instructor' });
   const learner = ctx.people.upsert({ email: DEMO_PEOPLE.learner, name: 'Łucja Ó Súilleabháin', role: 'learner' });
-  const today = DateTime.fromJSDate(ctx.clock.now(), { zone: 'Europe/London' }).startOf('day');
+  step(log, 'member list', () => ctx.bookings.addMember({ domain: 'example.org' }, admin));
+  const now = ctx.clock.now();
+  const today = DateTime.fromJSDate(now, { zone: 'Europe/London' }).startOf('day');
   const lastMonday = today.minus({ days: today.weekday - 1 }).minus({ weeks: 1 });
   for (const course of ctx.courses.list()) {
     const running = ctx.cohorts.create({
@@ -25,7 +38,36 @@ export function seedDemo(ctx: AppContext, log: FastifyBaseLogger): void {
       capacity: 30,
       instructors: [DEMO_PEOPLE.instructor],
     });
-    ctx.db.transaction((tx) => ctx.cohorts.enrol(tx, running.id, learner.id));
+    step(log, 'member booking', () => ctx.bookings.book({ cohortId: running.id, email: learner.email, name: learner.name, kind: 'member', actor: admin }));
+    step(log, 'standalone booking', () =>
+      ctx.bookings.book({ cohortId: running.id, email: DEMO_PEOPLE.standalone, name: 'Sam Standalone', kind: 'standalone', actor: null }),
+    );
+    const staff = ctx.cohorts.access(instructor, running.id);
+    step(log, 'session links', () => {
+      for (const s of ctx.sessions.list(running)) {
+        const ended = s.endsAt.getTime() < now.getTime();
+        ctx.sessions.update(staff, s, {
+          joinUrl: `https://meet.example.org/${course.slug}-${s.week}`,
+          ...(ended ? { recordingUrl: `https://video.example.org/${course.slug}-${s.week}` } : {}),
+        });
+      }
+    });
+    step(log, 'discussion', () => {
+      const thread = ctx.discussions.weekThread(staff, 1);
+      if (!thread) return;
+      const scope = ctx.discussions.threadInCohort(staff, thread.id);
+      ctx.discussions.createPost(scope, { body: 'Welcome, everyone! Introduce yourself: where you work, and one thing you hope to change this term.' });
+      const mine = ctx.cohorts.access(learner, running.id);
+      ctx.discussions.createPost(ctx.discussions.threadInCohort(mine, thread.id), {
+        body: 'Hello from a county library service. I look after our **branch libraries** and want a plan our front-line staff actually recognise.',
+      });
+    });
+    step(log, 'worksheet draft', () => {
+      const mine = ctx.cohorts.access(learner, running.id);
+      const prompts = course.weeks[0].assignment?.prompts ?? [];
+      if (prompts.length === 0) return;
+      ctx.assignments.save(mine, 1, { answers: { [prompts[0].id]: 'A first thought, to finish later.' }, submit: false });
+    });
     ctx.cohorts.create({
       course: course.slug,
       startDate: lastMonday.plus({ weeks: 4 }).toISODate()!,
@@ -34,5 +76,7 @@ export function seedDemo(ctx: AppContext, log: FastifyBaseLogger): void {
       instructors: [DEMO_PEOPLE.instructor],
     });
   }
-  log.info(`demo data created: sign in as ${DEMO_PEOPLE.admin}, ${DEMO_PEOPLE.instructor} or ${DEMO_PEOPLE.learner}; sign-in links are written to the mail folder`);
+  log.info(
+    `demo data created: sign in as ${DEMO_PEOPLE.admin}, ${DEMO_PEOPLE.instructor} or ${DEMO_PEOPLE.learner}; sign-in links are written to the mail folder`,
+  );
 }

@@ -210,8 +210,11 @@ describe(`crash durability (seed ${seed})`, () => {
         const api = httpApi(server.baseUrl, adminToken);
         const ackedBefore = stats.acked;
         const writers = Array.from({ length: WRITERS }, (_, w) => writer(api, w, round));
-        // Kill at a random moment once the load is running (300 ms .. 2.5 s in).
-        await new Promise((r) => setTimeout(r, 300 + Math.floor(rand() * 2200)));
+        // Kill at a random moment once the load is running: 0 .. 2.5 s after the round's first acknowledgement
+        // (waiting for it keeps a slow, busy machine from killing the server before any write was answered).
+        const deadline = Date.now() + 60_000;
+        while (stats.acked === ackedBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, Math.floor(rand() * 2500)));
         await server.kill();
         await Promise.all(writers);
         stats.rounds += 1;

@@ -17,7 +17,7 @@ let t: TestApp;
 let smtp: TestSmtp;
 
 function smtpTransport() {
-  return nodemailer.createTransport({ url: smtp.url, connectionTimeout: 2000, greetingTimeout: 2000, socketTimeout: 5000 } as never);
+  return nodemailer.createTransport({ url: smtp.url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as never);
 }
 
 beforeEach(async () => {

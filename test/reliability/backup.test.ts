@@ -32,7 +32,7 @@ beforeAll(async () => {
     bigCohortId = cohort.id;
   }
   await app.close();
-});
+}, 120_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

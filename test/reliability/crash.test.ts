@@ -67,7 +67,7 @@ beforeAll(async () => {
     });
   }
   await app.close();
-});
+}, 120_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

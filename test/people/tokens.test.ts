@@ -73,5 +73,6 @@ describe('the CLI', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // Three cold starts of the CLI (TypeScript compiled on the fly): slow on a busy 2-core machine.
+  }, 120_000);
 });

@@ -196,6 +196,29 @@ export function createAssignmentService(ctx: AppContext) {
     };
   }
 
+  // Certificate checks read every learner's week statuses: prepared once, one row per week.
+  const weekStatusStmt = ctx.db
+    .select({ week: submissions.week, status: submissions.status, late: submissions.late })
+    .from(submissions)
+    .where(and(eq(submissions.cohortId, sql.placeholder('cohortId')), eq(submissions.userId, sql.placeholder('userId'))))
+    .prepare();
+  const cohortWeekStatusStmt = ctx.db
+    .select({ userId: submissions.userId, week: submissions.week, status: submissions.status, late: submissions.late })
+    .from(submissions)
+    .where(eq(submissions.cohortId, sql.placeholder('cohortId')))
+    .prepare();
+
+  /** Each assignment week of the course with the learner's status in it ('none' before any save). */
+  function statusesFrom(cohort: Cohort, rows: Array<{ week: number; status: SubmissionStatus; late: boolean }>) {
+    const byWeek = new Map(rows.map((r) => [r.week, r]));
+    return cohort.course.weeks
+      .filter((w) => w.assignment)
+      .map((w) => {
+        const r = byWeek.get(w.number);
+        return { week: w.number, title: w.assignment!.title, status: (r?.status ?? 'none') as WeekStatus, late: r?.late ?? false };
+      });
+  }
+
   const findRow = (tx: Db, cohortId: number, userId: number, n: number) =>
     tx
       .select()
@@ -363,14 +386,29 @@ export function createAssignmentService(ctx: AppContext) {
     /** For each week that has an assignment: the learner's status and late flag (certificates and progress use it). */
     weekStatuses(cohortId: number, userId: number): Array<{ week: number; title: string; status: WeekStatus; late: boolean }> {
       const cohort = ctx.cohorts.get(cohortId);
-      const rows = db().select().from(submissions).where(and(eq(submissions.cohortId, cohortId), eq(submissions.userId, userId))).all();
-      const byWeek = new Map(rows.map((r) => [r.week, r]));
-      return cohort.course.weeks
-        .filter((w) => w.assignment)
-        .map((w) => {
-          const r = byWeek.get(w.number);
-          return { week: w.number, title: w.assignment!.title, status: (r?.status ?? 'none') as WeekStatus, late: r?.late ?? false };
-        });
+      return statusesFrom(cohort, weekStatusStmt.all({ cohortId, userId }));
+    },
+
+    /** weekStatuses for every learner of a cohort in one query (whole-cohort certificate checks); absent learners: all 'none'. */
+    weekStatusesForCohort(cohort: Cohort): (userId: number) => Array<{ week: number; title: string; status: WeekStatus; late: boolean }> {
+      const byUser = new Map<number, Array<{ week: number; status: SubmissionStatus; late: boolean }>>();
+      for (const r of cohortWeekStatusStmt.all({ cohortId: cohort.id })) {
+        const list = byUser.get(r.userId);
+        if (list) list.push(r);
+        else byUser.set(r.userId, [r]);
+      }
+      return (userId) => statusesFrom(cohort, byUser.get(userId) ?? []);
+    },
+
+    /** The personal grace end of every learner of a cohort (extensions included), from one query. */
+    graceEndsForCohort(cohort: Cohort): (userId: number) => Date {
+      const byUser = new Map<number, Array<typeof extensions.$inferSelect>>();
+      for (const r of db().select().from(extensions).where(eq(extensions.cohortId, cohort.id)).orderBy(asc(extensions.id)).all()) {
+        const list = byUser.get(r.userId);
+        if (list) list.push(r);
+        else byUser.set(r.userId, [r]);
+      }
+      return (userId) => personalFrom(cohort, byUser.get(userId) ?? []).graceEndsAt;
     },
 
     /** The learner's own submission row for a week (undefined before any save). */

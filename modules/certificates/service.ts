@@ -25,6 +25,19 @@ export interface ProgressSources {
   graceEndsAt(cohortId: number, userId: number): Date;
   attendance(cohortId: number, userId: number): AttendanceProgress;
   posts(cohortId: number, userId: number): number;
+  /**
+   * The same four sources for every learner of one cohort, read in a few queries up front (whole-cohort checks: the
+   * staff grid, "who is behind", the sweep). Optional: without it each learner is read on their own.
+   */
+  forCohort?(cohort: Cohort): CohortSources;
+}
+
+/** Per-learner sources for one cohort, answered from data read once. */
+export interface CohortSources {
+  weekStatuses(userId: number): WeekProgress[];
+  graceEndsAt(userId: number): Date;
+  attendance(userId: number): AttendanceProgress;
+  posts(userId: number): number;
 }
 
 export interface LearnerProgress {
@@ -90,6 +103,35 @@ function liveSources(ctx: AppContext): ProgressSources {
     graceEndsAt: (c, u) => others().assignments?.personalDates?.(c, u).graceEndsAt ?? ctx.cohorts.get(c).timeline.graceEndsAt,
     attendance: (c, u) => others().sessions?.attendanceSummary?.(c, u) ?? { attendedOrWatched: 0, total: ctx.cohorts.get(c).course.sessions.length, missed: [] },
     posts: (c, u) => others().discussions?.postCount?.(c, u) ?? 0,
+    forCohort: (cohort) => {
+      const o = others() as Others & {
+        assignments?: { weekStatusesForCohort?(c: Cohort): (u: number) => WeekProgress[]; graceEndsForCohort?(c: Cohort): (u: number) => Date };
+        sessions?: { attendanceForCohort?(c: Cohort): (u: number) => AttendanceProgress };
+        discussions?: { postCounts?(c: number): (u: number) => number };
+      };
+      const weeks = o.assignments?.weekStatusesForCohort?.(cohort);
+      const grace = o.assignments?.graceEndsForCohort?.(cohort);
+      const attendance = o.sessions?.attendanceForCohort?.(cohort);
+      const posts = o.discussions?.postCounts?.(cohort.id);
+      const one = liveSources(ctx);
+      return {
+        weekStatuses: weeks ?? ((u) => one.weekStatuses(cohort.id, u)),
+        graceEndsAt: grace ?? ((u) => one.graceEndsAt(cohort.id, u)),
+        attendance: attendance ?? ((u) => one.attendance(cohort.id, u)),
+        posts: posts ?? ((u) => one.posts(cohort.id, u)),
+      };
+    },
+  };
+}
+
+/** Per-learner sources for one cohort: the batch reader when there is one, else one learner at a time. */
+function cohortSources(sources: ProgressSources, cohort: Cohort): CohortSources {
+  if (sources.forCohort) return sources.forCohort(cohort);
+  return {
+    weekStatuses: (u) => sources.weekStatuses(cohort.id, u),
+    graceEndsAt: (u) => sources.graceEndsAt(cohort.id, u),
+    attendance: (u) => sources.attendance(cohort.id, u),
+    posts: (u) => sources.posts(cohort.id, u),
   };
 }
 
@@ -227,7 +269,8 @@ export function createCertificateService(ctx: AppContext) {
   const service = {
     /** Replace where progress is read from (tests); null restores the real modules. */
     useSources(replacement: Partial<ProgressSources> | null): void {
-      sources = replacement ? { ...liveSources(ctx), ...replacement } : liveSources(ctx);
+      // A replaced per-learner source must be what whole-cohort checks read too: drop the batch reader unless given.
+      sources = replacement ? { ...liveSources(ctx), forCohort: undefined, ...replacement } : liveSources(ctx);
     },
 
     /** Create the signing key if this database has none yet (at start, so the first certificate does not pay for it). */
@@ -270,16 +313,47 @@ export function createCertificateService(ctx: AppContext) {
       };
     },
 
-    /** Progress of every active learner of a cohort, by name. */
+    /** Progress of every active learner of a cohort, by name (read cohort-wide in a few queries, not per learner). */
     cohortProgress(cohort: Cohort): LearnerProgress[] {
       const roster = db()
-        .select({ id: users.id, name: users.name, email: users.email, timezone: users.timezone })
+        .select({ id: users.id, name: users.name, email: users.email, timezone: users.timezone, certificateWanted: enrolments.certificateWanted })
         .from(enrolments)
         .innerJoin(users, eq(users.id, enrolments.userId))
         .where(and(eq(enrolments.cohortId, cohort.id), eq(enrolments.status, 'active')))
         .orderBy(asc(users.name), asc(users.email))
         .all();
-      return roster.map((u) => service.progress(cohort, u));
+      if (roster.length === 0) return [];
+      const src = cohortSources(sources, cohort);
+      // Every certificate of the cohort, newest first: the first valid one per learner, else their latest.
+      const certs = db()
+        .select()
+        .from(certificates)
+        .where(eq(certificates.cohortId, cohort.id))
+        .orderBy(desc(certificates.issuedAt), desc(certificates.id))
+        .all();
+      const valid = new Map<number, CertificateRow>();
+      const latest = new Map<number, CertificateRow>();
+      for (const c of certs) {
+        if (!latest.has(c.userId)) latest.set(c.userId, c);
+        if (!c.revokedAt && !valid.has(c.userId)) valid.set(c.userId, c);
+      }
+      return roster.map((u) => {
+        const facts: ProgressFacts = { weeks: src.weekStatuses(u.id), attendance: src.attendance(u.id), posts: src.posts(u.id) };
+        const certificate = valid.get(u.id) ?? null;
+        const last = certificate ? null : (latest.get(u.id) ?? null);
+        return {
+          userId: u.id,
+          name: u.name || u.email,
+          email: u.email,
+          timezone: u.timezone,
+          certificateWanted: u.certificateWanted,
+          graceEndsAt: src.graceEndsAt(u.id),
+          weeks: facts.weeks,
+          evaluation: evaluate(cohort.course.certificate, facts),
+          certificate,
+          revoked: last?.revokedAt ? last : null,
+        };
+      });
     },
 
     /** "Who is behind": learners seeking a certificate without one, furthest from it first. */
@@ -511,7 +585,14 @@ export function createCertificateService(ctx: AppContext) {
           .leftJoin(certificates, and(eq(certificates.cohortId, enrolments.cohortId), eq(certificates.userId, enrolments.userId)))
           .where(and(eq(enrolments.cohortId, cohort.id), eq(enrolments.status, 'active'), eq(enrolments.certificateWanted, true), isNull(certificates.id)))
           .all();
+        if (waiting.length === 0) continue;
+        // Read the whole cohort's progress once; only learners who look eligible get the full check (and the issue)
+        // in their own transaction, which reads everything again, so nothing is issued on the strength of this read.
+        const src = cohortSources(sources, cohort);
+        const rules = cohort.course.certificate;
         for (const { userId } of waiting) {
+          if (clock.now().getTime() > src.graceEndsAt(userId).getTime()) continue;
+          if (!evaluate(rules, { weeks: src.weekStatuses(userId), attendance: src.attendance(userId), posts: src.posts(userId) }).eligible) continue;
           if (db().transaction((tx) => service.issueIfEligible(tx, cohort.id, userId))) issued++;
         }
       }

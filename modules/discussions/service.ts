@@ -554,6 +554,18 @@ export function createDiscussionService(ctx: AppContext) {
       );
     },
 
+    /** postCount for every author in a cohort from one grouped query (whole-cohort certificate checks). */
+    postCounts(cohortId: number): (userId: number) => number {
+      const rows = db()
+        .select({ authorId: posts.authorId, n: sql<number>`count(*)` })
+        .from(posts)
+        .where(and(eq(posts.cohortId, cohortId), isNull(posts.deletedAt), eq(posts.hidden, false)))
+        .groupBy(posts.authorId)
+        .all();
+      const counts = new Map(rows.map((r) => [r.authorId, r.n]));
+      return (userId) => counts.get(userId) ?? 0;
+    },
+
     /**
      * The daily digest: once per local day (from DIGEST_HOUR) each member who has not opted out gets one email of
      * the posts by others since their last digest, in cohorts they can still read. Nothing new: no email.

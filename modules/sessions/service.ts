@@ -455,6 +455,36 @@ export function createSessionService(ctx: AppContext) {
       };
     },
 
+    /** attendanceSummary for every learner of a cohort from two queries (whole-cohort certificate checks). */
+    attendanceForCohort(cohort: Cohort): (userId: number) => AttendanceSummary {
+      const rows = rowsFor(cohort);
+      const byUser = new Map<number, Map<number, AttendanceKind>>();
+      if (rows.length > 0) {
+        const marks = db()
+          .select({ userId: attendance.userId, sessionId: attendance.sessionId, kind: attendance.kind })
+          .from(attendance)
+          .where(inArray(attendance.sessionId, rows.map((r) => r.id)))
+          .all();
+        for (const m of marks) {
+          const mine = byUser.get(m.userId);
+          if (mine) mine.set(m.sessionId, m.kind);
+          else byUser.set(m.userId, new Map([[m.sessionId, m.kind]]));
+        }
+      }
+      const now = clock.now().getTime();
+      const none = new Map<number, AttendanceKind>();
+      return (userId) => {
+        const marks = byUser.get(userId) ?? none;
+        return {
+          attendedOrWatched: rows.filter((r) => marks.has(r.id)).length,
+          total: rows.length,
+          missed: rows
+            .filter((r) => r.endsAt.getTime() <= now && !marks.has(r.id))
+            .map((r) => ({ sessionId: r.id, week: r.week, title: r.title, hasRecording: Boolean(r.recordingUrl) })),
+        };
+      };
+    },
+
     /** Calendar of one cohort's sessions. */
     cohortCalendar(cohort: Cohort): string {
       return buildCalendar(calendarEntries(cohort, rowsFor(cohort)), { name: cohort.course.title, baseUrl: ctx.baseUrl });

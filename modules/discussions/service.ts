@@ -113,6 +113,32 @@ export function excerpt(html: string, max = EXCERPT_CHARS): string {
 
 const localPartsFormatters = new Map<string, Intl.DateTimeFormat>();
 /** The local calendar day and hour of an instant in a zone (formatters cached: building them is slow). */
+/** A post as the digest reads it. */
+interface DigestRow {
+  id: number;
+  cohortId: number;
+  threadId: number;
+  html: string;
+  createdAt: Date;
+  authorId: number;
+  authorName: string;
+  threadTitle: string;
+  week: number | null;
+}
+
+/** Ids per statement when reading members in bulk (SQLite allows at most 32,766 bound values). */
+const ID_CHUNK = 10_000;
+
+/** A post's digest excerpt, made once per digest run however many members' emails show it. */
+function cachedExcerpt(cache: Map<number, string>, row: { id: number; html: string }): string {
+  let text = cache.get(row.id);
+  if (text === undefined) {
+    text = excerpt(row.html);
+    cache.set(row.id, text);
+  }
+  return text;
+}
+
 function localDayHour(instant: Date, zone: string): { day: string; hour: number } {
   let f = localPartsFormatters.get(zone);
   if (!f) {
@@ -588,21 +614,28 @@ export function createDiscussionService(ctx: AppContext) {
       }
       if (memberships.size === 0) return 0;
       const ids = [...memberships.keys()];
-      const people = db()
-        .select({ id: users.id, email: users.email, name: users.name, timezone: users.timezone })
-        .from(users)
-        .where(and(inArray(users.id, ids), eq(users.digestOptOut, false)))
-        .all();
-      if (people.length === 0) return 0;
-      const lastRuns = new Map(
-        db()
+      // In chunks: SQLite refuses more than 32,766 bound values in one statement, and a large install has more members.
+      const people: Array<{ id: number; email: string; name: string; timezone: string | null }> = [];
+      const lastRuns = new Map<number, { userId: number; day: string; upTo: number }>();
+      for (let i = 0; i < ids.length; i += ID_CHUNK) {
+        const chunk = ids.slice(i, i + ID_CHUNK);
+        people.push(
+          ...db()
+            .select({ id: users.id, email: users.email, name: users.name, timezone: users.timezone })
+            .from(users)
+            .where(and(inArray(users.id, chunk), eq(users.digestOptOut, false)))
+            .all(),
+        );
+        for (const r of db()
           .select({ userId: discussionDigests.userId, day: sql<string>`max(${discussionDigests.day})`, upTo: sql<number>`max(${discussionDigests.upToPostId})` })
           .from(discussionDigests)
-          .where(inArray(discussionDigests.userId, people.map((p) => p.id)))
+          .where(inArray(discussionDigests.userId, chunk))
           .groupBy(discussionDigests.userId)
-          .all()
-          .map((r) => [r.userId, r]),
-      );
+          .all()) {
+          lastRuns.set(r.userId, r);
+        }
+      }
+      if (people.length === 0) return 0;
       const due = people.flatMap((person) => {
         const cohortsOf = memberships.get(person.id)!;
         const zone = person.timezone ?? cohortsOf[0].cohort.timezone;
@@ -614,49 +647,51 @@ export function createDiscussionService(ctx: AppContext) {
       });
       if (due.length === 0) return 0;
       const upTo = db().select({ max: sql<number | null>`max(${posts.id})` }).from(posts).get()?.max ?? 0;
+      // Members of the same cohorts with the same last digest read the same posts: read them once per run, not per member.
+      const candidates = new Map<string, DigestRow[]>();
+      const postsFor = (cohortIds: number[], since: number | null): DigestRow[] => {
+        const key = `${cohortIds.join(',')}|${since ?? 'day'}`;
+        let rows = candidates.get(key);
+        if (!rows) {
+          // First digest ever: the last day's posts, not the whole history.
+          const after = since !== null ? gt(posts.id, since) : gt(posts.createdAt, new Date(now.getTime() - 86_400_000));
+          rows =
+            upTo === 0
+              ? []
+              : db()
+                  .select({
+                    id: posts.id,
+                    cohortId: posts.cohortId,
+                    threadId: posts.threadId,
+                    html: posts.html,
+                    createdAt: posts.createdAt,
+                    authorId: posts.authorId,
+                    authorName: users.name,
+                    threadTitle: threads.title,
+                    week: threads.week,
+                  })
+                  .from(posts)
+                  .innerJoin(threads, eq(threads.id, posts.threadId))
+                  .innerJoin(users, eq(users.id, posts.authorId))
+                  .where(and(inArray(posts.cohortId, cohortIds), after, sql`${posts.id} <= ${upTo}`, isNull(posts.deletedAt), eq(posts.hidden, false), eq(threads.hidden, false)))
+                  .orderBy(asc(posts.cohortId), asc(posts.threadId), asc(posts.id))
+                  .all();
+          candidates.set(key, rows);
+        }
+        return rows;
+      };
+      const texts = new Map<number, string>();
       let sent = 0;
       for (const d of due) {
         const cohortIds = d.cohortsOf.map((m) => m.cohort.id);
-        // First digest ever: the last day's posts, not the whole history.
-        const after = d.since !== null ? gt(posts.id, d.since) : gt(posts.createdAt, new Date(now.getTime() - 86_400_000));
-        const rows =
-          upTo === 0
-            ? []
-            : db()
-                .select({
-                  id: posts.id,
-                  cohortId: posts.cohortId,
-                  threadId: posts.threadId,
-                  html: posts.html,
-                  createdAt: posts.createdAt,
-                  authorId: posts.authorId,
-                  authorName: users.name,
-                  threadTitle: threads.title,
-                  week: threads.week,
-                })
-                .from(posts)
-                .innerJoin(threads, eq(threads.id, posts.threadId))
-                .innerJoin(users, eq(users.id, posts.authorId))
-                .where(
-                  and(
-                    inArray(posts.cohortId, cohortIds),
-                    after,
-                    sql`${posts.id} <= ${upTo}`,
-                    isNull(posts.deletedAt),
-                    eq(posts.hidden, false),
-                    eq(threads.hidden, false),
-                    ne(posts.authorId, d.person.id),
-                  ),
-                )
-                .orderBy(asc(posts.cohortId), asc(posts.threadId), asc(posts.id))
-                .all()
-                .filter((r) => {
-                  const m = d.cohortsOf.find((c) => c.cohort.id === r.cohortId)!;
-                  if (m.role !== 'learner' || r.week === null) return true;
-                  const opens = m.cohort.timeline.weeks[r.week - 1]?.opensAt;
-                  return !opens || opens.getTime() <= now.getTime();
-                });
-        const model = digestModel(d.cohortsOf.map((m) => m.cohort), rows, d.zone);
+        const rows = postsFor(cohortIds, d.since).filter((r) => {
+          if (r.authorId === d.person.id) return false;
+          const m = d.cohortsOf.find((c) => c.cohort.id === r.cohortId)!;
+          if (m.role !== 'learner' || r.week === null) return true;
+          const opens = m.cohort.timeline.weeks[r.week - 1]?.opensAt;
+          return !opens || opens.getTime() <= now.getTime();
+        });
+        const model = digestModel(d.cohortsOf.map((m) => m.cohort), rows, d.zone, texts);
         db().transaction((tx) => {
           const run = tx
             .insert(discussionDigests)
@@ -679,17 +714,17 @@ export function createDiscussionService(ctx: AppContext) {
   };
 
   /** The digest's view model: cohorts, then threads with a few post excerpts each. */
-  function digestModel(
-    cohortList: Cohort[],
-    rows: Array<{ id: number; cohortId: number; threadId: number; html: string; createdAt: Date; authorName: string; threadTitle: string }>,
-    zone: string,
-  ) {
+  function digestModel(cohortList: Cohort[], rows: DigestRow[], zone: string, texts: Map<number, string>) {
     const out: Array<{ title: string; threads: Array<{ title: string; url: string; count: number; posts: Array<{ author: string; when: string; text: string }>; more: number }> }> = [];
     for (const cohort of cohortList) {
       const mine = rows.filter((r) => r.cohortId === cohort.id);
       if (mine.length === 0) continue;
       const byThread = new Map<number, typeof mine>();
-      for (const r of mine) byThread.set(r.threadId, [...(byThread.get(r.threadId) ?? []), r]);
+      for (const r of mine) {
+        const list = byThread.get(r.threadId);
+        if (list) list.push(r);
+        else byThread.set(r.threadId, [r]);
+      }
       out.push({
         title: `${cohort.course.title} (from ${formatDay(cohort.timeline.startsAt, cohort.timezone)})`,
         threads: [...byThread.entries()].map(([threadId, list]) => ({
@@ -699,7 +734,7 @@ export function createDiscussionService(ctx: AppContext) {
           posts: list.slice(0, DIGEST_POSTS_PER_THREAD).map((r) => ({
             author: displayName(r.authorName, 'learner'),
             when: formatInstant(r.createdAt, zone),
-            text: excerpt(r.html),
+            text: cachedExcerpt(texts, r),
           })),
           more: Math.max(0, list.length - DIGEST_POSTS_PER_THREAD),
         })),

@@ -160,6 +160,26 @@ describe('the daily digest', () => {
     expect(learnerMails.some((m) => m.text?.includes('closing thoughts'))).toBe(false);
   });
 
+  it('still goes out in a national programme with more members than SQLite takes in one query (over 32,766)', async () => {
+    w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
+    await startThread(w.a.learner.api, w.a.id, 'Busy', 'so many of us');
+    // 40,000 more learners in cohort B who chose no digest: they count as members, but need no mail.
+    const sqlite = w.t.ctx.database.sqlite;
+    sqlite.exec('BEGIN');
+    sqlite
+      .prepare(
+        `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 40000)
+         INSERT INTO users (email, name, role, digest_opt_out, created_at) SELECT 'many' || n || '@example.org', 'Many ' || n, 'learner', 1, 0 FROM seq`,
+      )
+      .run();
+    sqlite.prepare(`INSERT INTO enrolments (cohort_id, user_id, status, certificate_wanted, created_at) SELECT ?, id, 'active', 1, 0 FROM users WHERE email LIKE 'many%'`).run(w.b.id);
+    sqlite.exec('COMMIT');
+    // The digest job alone (every job would also announce week 1 to all 40,000).
+    w.t.clock.set('2026-03-03T07:00:00.000Z');
+    expect(w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(2);
+    expect((await digestsTo(w.a.learner2.email))[0]?.text).toContain('so many of us');
+  });
+
   it('is delivered through a real SMTP server', async () => {
     const smtp = new TestSmtp();
     await smtp.start();

@@ -24,6 +24,8 @@ const MEMBERS = ['learner', 'instructor', 'admin'] as const;
 const LEARNER = ['learner'] as const;
 /** Any instructor (of any cohort) and admins: the teaching dashboard. */
 const TEACHERS = ['instructorOther', 'instructor', 'admin'] as const;
+/** Nobody signed in (the object is not reachable this way). */
+const NOBODY = [] as const;
 /** The caller's own object (see the row): every signed-in person for their own. */
 const OWNER = SIGNED_IN;
 
@@ -172,6 +174,8 @@ const MATRIX: Row[] = [
     return { url: `/api/v1/cohorts/${c.w.cohortA}/weeks/4/submission/files`, file: { name: 'plan.pdf', type: 'application/pdf', content: PDF } };
   } },
   { route: 'GET /api/v1/files/:id', variant: "the learner's own file", allow: MEMBERS, req: async (c) => ({ url: `/api/v1/files/${await c.fresh.file()}` }) },
+  { route: 'GET /api/v1/files/:id', variant: "another learner's file in this cohort", allow: STAFF, req: async (c) => ({ url: `/api/v1/files/${await c.fresh.file('learner2')}` }) },
+  { route: 'DELETE /api/v1/files/:id', variant: "another learner's file in this cohort", allow: NOBODY, req: async (c) => ({ url: `/api/v1/files/${await c.fresh.file('learner2')}` }) },
   { route: 'DELETE /api/v1/files/:id', variant: "the learner's own file", allow: LEARNER, req: async (c) => ({ url: `/api/v1/files/${await c.fresh.file()}` }) },
   { route: 'GET /api/v1/cohorts/:id/submissions', allow: STAFF },
   { route: 'GET /api/v1/cohorts/:id/submissions.csv', allow: STAFF },
@@ -185,6 +189,7 @@ const MATRIX: Row[] = [
   { route: 'GET /cohorts/:id/weeks/:n/worksheet', allow: MEMBERS },
   { route: 'POST /cohorts/:id/weeks/:n/worksheet', allow: LEARNER, req: (c) => ({ url: `/cohorts/${c.w.cohortA}/weeks/2/worksheet`, form: { action: 'save' } }) },
   { route: 'POST /cohorts/:id/weeks/:n/worksheet/files/:fileId/remove', variant: "the learner's own file", allow: LEARNER, req: async (c) => ({ url: `/cohorts/${c.w.cohortA}/weeks/4/worksheet/files/${await c.fresh.file()}/remove`, form: {} }) },
+  { route: 'POST /cohorts/:id/weeks/:n/worksheet/files/:fileId/remove', variant: "another learner's file in this cohort", allow: NOBODY, req: async (c) => ({ url: `/cohorts/${c.w.cohortA}/weeks/4/worksheet/files/${await c.fresh.file('learner2')}/remove`, form: {} }) },
   { route: 'GET /teach/cohorts/:id/reviews', allow: STAFF },
   { route: 'GET /teach/submissions/:id', allow: STAFF },
   { route: 'POST /teach/submissions/:id/review', allow: STAFF, req: async (c) => ({ url: `/teach/submissions/${await c.fresh.submission()}/review`, form: { outcome: 'complete', feedback: 'Good.' } }) },
@@ -203,6 +208,12 @@ const MATRIX: Row[] = [
   { route: 'GET /cohorts/:id/discussions', allow: MEMBERS },
   { route: 'POST /cohorts/:id/discussions', allow: MEMBERS, req: (c) => ({ form: { title: `Page thread by ${c.role}`, body: 'Hello.' } }) },
   { route: 'GET /cohorts/:id/discussions/:threadId', allow: MEMBERS },
+  // Ids that belong elsewhere, under this cohort's path: nobody, not even an admin, reaches them this way.
+  { route: 'GET /cohorts/:id/discussions/:threadId', variant: "the other cohort's thread under this cohort's path", allow: NOBODY, req: (c) => ({ url: `/cohorts/${c.w.cohortA}/discussions/${c.o.threadOtherId}` }) },
+  { route: 'POST /cohorts/:id/discussions/:threadId/posts', variant: "the other cohort's thread under this cohort's path", allow: NOBODY, req: (c) => ({ url: `/cohorts/${c.w.cohortA}/discussions/${c.o.threadOtherId}/posts`, form: { body: 'Sneaking in.' } }) },
+  { route: 'GET /cohorts/:id/discussions/:threadId/posts/:postId/reply', variant: "the other cohort's post under this cohort's thread", allow: NOBODY, req: (c) => ({ url: `/cohorts/${c.w.cohortA}/discussions/${c.o.threadId}/posts/${c.o.postOtherId}/reply` }) },
+  { route: 'POST /cohorts/:id/discussions/:threadId/posts/:postId/hide', variant: "the other cohort's post under this cohort's thread", allow: NOBODY, req: (c) => ({ url: `/cohorts/${c.w.cohortA}/discussions/${c.o.threadId}/posts/${c.o.postOtherId}/hide`, form: { hidden: 'true' } }) },
+  { route: 'POST /cohorts/:id/discussions/:threadId/moderate', variant: "the other cohort's thread under this cohort's path", allow: NOBODY, req: (c) => ({ url: `/cohorts/${c.w.cohortA}/discussions/${c.o.threadOtherId}/moderate`, form: { locked: 'true' } }) },
   { route: 'POST /cohorts/:id/discussions/:threadId/posts', allow: MEMBERS, req: (c) => ({ form: { body: `A page reply by ${c.role}.` } }) },
   { route: 'GET /cohorts/:id/discussions/:threadId/posts/:postId/reply', allow: MEMBERS },
   // Only the author edits a post (staff hide or delete it instead).
@@ -244,8 +255,9 @@ interface Fresh {
   member(): Promise<number>;
   submission(): Promise<number>;
   post(): Promise<number>;
-  file(): Promise<string>;
-  clearFiles(): Promise<void>;
+  /** A file in the week-4 work of `learner` (default) or `learner2`. */
+  file(who?: 'learner' | 'learner2'): Promise<string>;
+  clearFiles(who?: 'learner' | 'learner2'): Promise<void>;
   certificate(): Promise<string>;
   learnerEmail(): Promise<string>;
   linkToken(email?: string): Promise<string>;
@@ -290,16 +302,17 @@ function freshHelpers(w: World, o: Objects): Fresh {
     async post() {
       return must(await learner('POST', `/api/v1/threads/${o.threadId}/posts`, { body: 'A post by Lena, to act on.' }), 'post').id;
     },
-    async clearFiles() {
-      const work = await learner('GET', `/api/v1/cohorts/${w.cohortA}/weeks/4/submission`);
-      if (work.statusCode === 200) for (const f of work.json().files ?? []) await learner('DELETE', `/api/v1/files/${f.id}`);
+    async clearFiles(who: 'learner' | 'learner2' = 'learner') {
+      const owner = apiAs(app, w.people[who].token);
+      const work = await owner('GET', `/api/v1/cohorts/${w.cohortA}/weeks/4/submission`);
+      if (work.statusCode === 200) for (const f of work.json().files ?? []) await owner('DELETE', `/api/v1/files/${f.id}`);
     },
-    async file() {
-      await fresh.clearFiles();
+    async file(who = 'learner') {
+      await fresh.clearFiles(who);
       const res = await app.inject({
         method: 'POST',
         url: `/api/v1/cohorts/${w.cohortA}/weeks/4/submission/files`,
-        headers: { authorization: `Bearer ${w.people.learner.token}`, 'content-type': 'multipart/form-data; boundary=mx' },
+        headers: { authorization: `Bearer ${w.people[who].token}`, 'content-type': 'multipart/form-data; boundary=mx' },
         payload: `--mx\r\nContent-Disposition: form-data; name="file"; filename="plan.pdf"\r\nContent-Type: application/pdf\r\n\r\n${PDF}\r\n--mx--\r\n`,
       });
       return must(res, 'file').id;

@@ -12,6 +12,10 @@ import { seedObjects, type Objects } from './helpers/objects.js';
 import { realValues } from './helpers/params.js';
 import { INFRASTRUCTURE, isApi, listRoutes, openApiToFastify, routeKey, type RouteInfo } from './helpers/routes.js';
 import { createWorld, type MatrixRole, type World } from './helpers/world.js';
+import { fuzzSeed } from './helpers/random.js';
+
+const seed = fuzzSeed();
+fc.configureGlobal({ seed });
 
 const RUNS = Number(process.env.RELIABILITY_RUNS ?? 40);
 const FORM_RUNS = Math.max(10, Math.round(RUNS / 2));
@@ -56,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   console.log(
-    `[hostile] ${counts.api} API requests over ${ops?.length} operations (${counts.apiRefused} refused), ${counts.forms} form posts (${counts.formsRefused} refused), ${counts.pages} page requests: no 5xx, every refusal explained, nothing half-written`,
+    `[hostile] seed ${seed}: ${counts.api} API requests over ${ops?.length} operations (${counts.apiRefused} refused), ${counts.forms} form posts (${counts.formsRefused} refused), ${counts.pages} page requests: no 5xx, every refusal explained, nothing half-written`,
   );
   await w?.close();
 });

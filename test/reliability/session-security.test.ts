@@ -13,6 +13,10 @@ import { join } from 'node:path';
 import { changedTables, digest } from './helpers/db-digest.js';
 import { fillPath, isApi, listRoutes, routeKey, type RouteInfo } from './helpers/routes.js';
 import { createWorld, type World } from './helpers/world.js';
+import { fuzzSeed } from './helpers/random.js';
+
+const seed = fuzzSeed();
+fc.configureGlobal({ seed });
 
 const CSRF_REFUSAL = 'This form has expired';
 

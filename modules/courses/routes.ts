@@ -8,8 +8,19 @@ import type { Course } from './content.js';
 
 const weekdayNames = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-/** The page model of a course card and course page. */
+const views = new WeakMap<Course, ReturnType<typeof buildCourseView>>();
+
+/** The page model of a course card and course page (made once per course: course files do not change while running). */
 function courseView(c: Course) {
+  let v = views.get(c);
+  if (!v) {
+    v = buildCourseView(c);
+    views.set(c, v);
+  }
+  return v;
+}
+
+function buildCourseView(c: Course) {
   return {
     slug: c.slug,
     title: c.title,

@@ -9,9 +9,16 @@ export interface CourseSummary {
   price: { amountMinor: number; currency: 'GBP' };
 }
 
-/** Format minor units as "£195.00". */
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+/** Format minor units as "£195.00" (one formatter per currency: building one costs more than a whole page). */
 export function formatMoney(money: { amountMinor: number; currency: string }): string {
-  return new Intl.NumberFormat('en-GB', { style: 'currency', currency: money.currency }).format(money.amountMinor / 100);
+  let f = moneyFormats.get(money.currency);
+  if (!f) {
+    f = new Intl.NumberFormat('en-GB', { style: 'currency', currency: money.currency });
+    moneyFormats.set(money.currency, f);
+  }
+  return f.format(money.amountMinor / 100);
 }
 
 export function createCourseService(contentDir: string) {

@@ -112,6 +112,8 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
         'form-action': ["'self'"],
         'img-src': ["'self'", 'data:'],
         'script-src': ["'self'"],
+        // Pages use the one stylesheet only: no inline styles, no other origins.
+        'style-src': ["'self'"],
       },
     },
     crossOriginEmbedderPolicy: false,

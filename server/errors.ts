@@ -7,6 +7,7 @@ export const Forbidden = createError<[string]>('CC_FORBIDDEN', '%s', 403);
 export const NotFound = createError<[string]>('CC_NOT_FOUND', '%s not found.', 404);
 export const Conflict = createError<[string]>('CC_CONFLICT', '%s', 409);
 export const TooLarge = createError<[string]>('CC_TOO_LARGE', '%s', 413);
+export const UnsupportedMediaType = createError<[string]>('CC_UNSUPPORTED_MEDIA_TYPE', '%s', 415);
 export const DomainRule = createError<[string]>('CC_DOMAIN_RULE', '%s', 422);
 export const TooManyRequests = createError<[string]>('CC_TOO_MANY', '%s', 429);
 

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../../modules/people/service.js';
 import type { Role } from '../../modules/people/schema.js';
-import { Forbidden, NotSignedIn } from '../errors.js';
+import { Forbidden, NotSignedIn, UnsupportedMediaType } from '../errors.js';
 
 export const SESSION_COOKIE = 'cc_session';
 
@@ -71,6 +71,10 @@ export default fp(
         const origin = request.headers.origin;
         if (origin && origin !== baseOrigin && origin !== 'null' && originHost(origin) !== request.headers.host) {
           throw new Forbidden('Cross-site requests are not allowed.');
+        }
+        // A cross-site HTML form can send url-encoded bodies without a preflight; the API takes JSON (and uploads).
+        if ((request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+          throw new UnsupportedMediaType('With a browser session the API takes JSON (Content-Type: application/json).');
         }
         return;
       }

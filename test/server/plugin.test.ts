@@ -80,6 +80,7 @@ describe('HTTP basics', () => {
   it('sends security headers on pages', async () => {
     const res = await t.app.inject('/');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).toMatch(/style-src 'self'(;|$)/);
     expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
@@ -132,6 +133,15 @@ describe('HTTP basics', () => {
       payload: { email: 'friend@example.org' },
     });
     expect(same.statusCode).toBe(201);
+    const form = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: { cookie: `cc_session=${browser.cookies.get('cc_session')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'email=form%40example.org',
+    });
+    expect(form.statusCode).toBe(415);
+    expect(form.headers['content-type']).toContain('application/problem+json');
+    expect(t.ctx.people.findByEmail('form@example.org')).toBeUndefined();
   });
 
   it('documents the API in OpenAPI 3.1 and leaves pages out', async () => {

@@ -60,9 +60,21 @@ export function zoneAbbreviation(instant: Date, zone: string): string {
   return name;
 }
 
-/** "Mon, 2 Mar 2026, 09:00 GMT" in the zone; formatters are cached because building them is slow. */
+// Pages show the same few instants over and over (every cohort of a start date shares its timeline), and formatting
+// one with its zone name costs microseconds: finished strings are kept, up to a bound, per instant and zone.
+const FORMATTED_LIMIT = 20_000;
+const formatted = new Map<string, string>();
+
+/** "Mon, 2 Mar 2026, 09:00 GMT" in the zone; formatters and results are cached because building them is slow. */
 export function formatInstant(instant: Date, zone: string): string {
-  return `${formatter(zone, 'datetime').format(instant)} ${zoneAbbreviation(instant, zone)}`;
+  const key = `${instant.getTime()}|${zone}`;
+  let text = formatted.get(key);
+  if (text === undefined) {
+    text = `${formatter(zone, 'datetime').format(instant)} ${zoneAbbreviation(instant, zone)}`;
+    if (formatted.size >= FORMATTED_LIMIT) formatted.clear();
+    formatted.set(key, text);
+  }
+  return text;
 }
 
 /** "Mon, 2 Mar 2026" in the zone. */

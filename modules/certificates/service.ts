@@ -75,14 +75,26 @@ export interface CertificateDoc {
 }
 
 const LONG_DATE = 'd MMMM yyyy';
+// Verification pages show a handful of dates over and over; luxon takes tens of microseconds per date.
+const longDates = new Map<string, string>();
+function remembered(key: string, make: () => string): string {
+  let text = longDates.get(key);
+  if (text === undefined) {
+    text = make();
+    if (longDates.size >= 10_000) longDates.clear();
+    longDates.set(key, text);
+  }
+  return text;
+}
+
 /** "2 March 2026" in a zone. */
 export function longDate(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).setLocale('en-GB').toFormat(LONG_DATE);
+  return remembered(`${instant.getTime()}|${zone}`, () => DateTime.fromJSDate(instant, { zone }).setLocale('en-GB').toFormat(LONG_DATE));
 }
 
 /** "2 March 2026" for a local YYYY-MM-DD date. */
 function longLocalDate(date: string): string {
-  return DateTime.fromISO(date).setLocale('en-GB').toFormat(LONG_DATE);
+  return remembered(date, () => DateTime.fromISO(date).setLocale('en-GB').toFormat(LONG_DATE));
 }
 
 /** What the certificates module needs from other modules, read at call time so a missing one never breaks loading. */
@@ -144,6 +156,25 @@ export function createCertificateService(ctx: AppContext) {
   let sources: ProgressSources = liveSources(ctx);
   let key: SigningKey | null = null;
   const pdfCache = new Map<string, Uint8Array>();
+  // The public verification page and the per-learner progress behind every cohort home: prepared once.
+  const byCodeStmt = ctx.db.select().from(certificates).where(eq(certificates.code, sql.placeholder('code'))).prepare();
+  const enrolmentStmt = ctx.db
+    .select({ status: enrolments.status, certificateWanted: enrolments.certificateWanted })
+    .from(enrolments)
+    .where(and(eq(enrolments.cohortId, sql.placeholder('cohortId')), eq(enrolments.userId, sql.placeholder('userId'))))
+    .prepare();
+  const validStmt = ctx.db
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId')), isNull(certificates.revokedAt)))
+    .prepare();
+  const latestStmt = ctx.db
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
+    .orderBy(desc(certificates.issuedAt), desc(certificates.id))
+    .limit(1)
+    .prepare();
 
   const urls = (code: string) => ({
     verifyUrl: `${ctx.baseUrl}/certificates/${code}`,
@@ -156,29 +187,17 @@ export function createCertificateService(ctx: AppContext) {
     return key;
   }
 
-  function enrolment(tx: Db, cohortId: number, userId: number) {
-    return tx
-      .select({ status: enrolments.status, certificateWanted: enrolments.certificateWanted })
-      .from(enrolments)
-      .where(and(eq(enrolments.cohortId, cohortId), eq(enrolments.userId, userId)))
-      .get();
+  // `_tx` marks the caller's transaction: the prepared statements run on the same connection, so they read inside it.
+  function enrolment(_tx: Db, cohortId: number, userId: number) {
+    return enrolmentStmt.get({ cohortId, userId });
   }
 
-  function validFor(tx: Db, cohortId: number, userId: number): CertificateRow | undefined {
-    return tx
-      .select()
-      .from(certificates)
-      .where(and(eq(certificates.cohortId, cohortId), eq(certificates.userId, userId), isNull(certificates.revokedAt)))
-      .get();
+  function validFor(_tx: Db, cohortId: number, userId: number): CertificateRow | undefined {
+    return validStmt.get({ cohortId, userId });
   }
 
-  function latestFor(tx: Db, cohortId: number, userId: number): CertificateRow | undefined {
-    return tx
-      .select()
-      .from(certificates)
-      .where(and(eq(certificates.cohortId, cohortId), eq(certificates.userId, userId)))
-      .orderBy(desc(certificates.issuedAt), desc(certificates.id))
-      .get();
+  function latestFor(_tx: Db, cohortId: number, userId: number): CertificateRow | undefined {
+    return latestStmt.get({ cohortId, userId });
   }
 
   function factsFor(cohortId: number, userId: number): ProgressFacts {
@@ -414,7 +433,7 @@ export function createCertificateService(ctx: AppContext) {
     find(code: string): CertificateRow | undefined {
       const c = code.trim().toUpperCase();
       if (c.length < 16 || c.length > 64) return undefined;
-      return db().select().from(certificates).where(eq(certificates.code, c)).get();
+      return byCodeStmt.get({ code: c });
     },
 
     /** Every certificate, newest first (optionally one cohort's). */

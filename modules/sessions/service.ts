@@ -129,8 +129,32 @@ export function createSessionService(ctx: AppContext) {
     }
   }
 
+  // Every cohort home and week page lists the cohort's sessions and the learner's marks: prepared once.
+  const countStmt = ctx.db
+    .select({ n: sql<number>`count(*)` })
+    .from(liveSessions)
+    .where(eq(liveSessions.cohortId, sql.placeholder('cohortId')))
+    .prepare();
+  const rowsStmt = ctx.db
+    .select()
+    .from(liveSessions)
+    .where(eq(liveSessions.cohortId, sql.placeholder('cohortId')))
+    .orderBy(asc(liveSessions.startsAt), asc(liveSessions.id))
+    .prepare();
+  const cohortMarksStmt = ctx.db
+    .select({ sessionId: attendance.sessionId, kind: attendance.kind })
+    .from(attendance)
+    .innerJoin(liveSessions, eq(liveSessions.id, attendance.sessionId))
+    .where(and(eq(attendance.userId, sql.placeholder('userId')), eq(liveSessions.cohortId, sql.placeholder('cohortId'))))
+    .prepare();
+
+  /** The learner's marks on every session of a cohort (the same as marksFor over all its sessions). */
+  function marksInCohort(userId: number, cohortId: number): Map<number, AttendanceKind> {
+    return new Map(cohortMarksStmt.all({ userId, cohortId }).map((m) => [m.sessionId, m.kind]));
+  }
+
   function countFor(cohortId: number): number {
-    return db().select({ n: sql<number>`count(*)` }).from(liveSessions).where(eq(liveSessions.cohortId, cohortId)).get()?.n ?? 0;
+    return countStmt.get({ cohortId })?.n ?? 0;
   }
 
   /** Sessions of a cohort, materialising them on first read for cohorts made before this module existed. */
@@ -138,7 +162,7 @@ export function createSessionService(ctx: AppContext) {
     if (cohort.course.sessions.length > 0 && countFor(cohort.id) < cohort.course.sessions.length) {
       db().transaction((tx) => materialise(tx, cohort));
     }
-    return db().select().from(liveSessions).where(eq(liveSessions.cohortId, cohort.id)).orderBy(asc(liveSessions.startsAt), asc(liveSessions.id)).all();
+    return rowsStmt.all({ cohortId: cohort.id });
   }
 
   function activeLearners(tx: Db, cohortId: number): User[] {
@@ -236,7 +260,7 @@ export function createSessionService(ctx: AppContext) {
     listFor(access: CohortAccess, week?: number): SessionView[] {
       const now = clock.now();
       const rows = rowsFor(access.cohort).filter((r) => week === undefined || r.week === week);
-      const marks = access.role === 'learner' ? marksFor(access.user.id, rows.map((r) => r.id)) : new Map<number, AttendanceKind>();
+      const marks = access.role === 'learner' && rows.length > 0 ? marksInCohort(access.user.id, access.cohort.id) : new Map<number, AttendanceKind>();
       return rows.map((r) => view(access, r, now, marks.get(r.id) ?? null));
     },
 
@@ -444,7 +468,7 @@ export function createSessionService(ctx: AppContext) {
     attendanceSummary(cohortId: number, userId: number): AttendanceSummary {
       const cohort = ctx.cohorts.get(cohortId);
       const rows = rowsFor(cohort);
-      const marks = marksFor(userId, rows.map((r) => r.id));
+      const marks = rows.length > 0 ? marksInCohort(userId, cohort.id) : new Map<number, AttendanceKind>();
       const now = clock.now().getTime();
       return {
         attendedOrWatched: rows.filter((r) => marks.has(r.id)).length,

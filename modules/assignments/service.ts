@@ -162,14 +162,17 @@ export function createAssignmentService(ctx: AppContext) {
     return week.assignment;
   }
 
-  function datesFor(cohort: Cohort, userId: number, tx: Db = db()): PersonalDates {
-    const rows = tx
-      .select()
-      .from(extensions)
-      .where(and(eq(extensions.cohortId, cohort.id), eq(extensions.userId, userId)))
-      .orderBy(asc(extensions.id))
-      .all();
-    return personalFrom(cohort, rows);
+  // Personal dates are read on every page that shows a learner's deadlines: prepared once. `_tx` marks the caller's
+  // transaction; the statement runs on the same connection, so it reads inside it.
+  const extensionsStmt = ctx.db
+    .select()
+    .from(extensions)
+    .where(and(eq(extensions.cohortId, sql.placeholder('cohortId')), eq(extensions.userId, sql.placeholder('userId'))))
+    .orderBy(asc(extensions.id))
+    .prepare();
+
+  function datesFor(cohort: Cohort, userId: number, _tx: Db = db()): PersonalDates {
+    return personalFrom(cohort, extensionsStmt.all({ cohortId: cohort.id, userId }));
   }
 
   /** Later grants win; the personal grace end is never before a personal due date or the cohort's grace end. */
@@ -219,12 +222,36 @@ export function createAssignmentService(ctx: AppContext) {
       });
   }
 
-  const findRow = (tx: Db, cohortId: number, userId: number, n: number) =>
-    tx
-      .select()
-      .from(submissions)
-      .where(and(eq(submissions.cohortId, cohortId), eq(submissions.userId, userId), eq(submissions.week, n)))
-      .get();
+  // The worksheet on every week page and every save read these: prepared once. Each takes the caller's `tx` to mark
+  // its transaction; prepared statements run on the same connection, so they read and write inside it.
+  const findRowStmt = ctx.db
+    .select()
+    .from(submissions)
+    .where(and(eq(submissions.cohortId, sql.placeholder('cohortId')), eq(submissions.userId, sql.placeholder('userId')), eq(submissions.week, sql.placeholder('week'))))
+    .prepare();
+  const versionsStmt = ctx.db
+    .select()
+    .from(submissionVersions)
+    .where(eq(submissionVersions.submissionId, sql.placeholder('id')))
+    .orderBy(asc(submissionVersions.version))
+    .prepare();
+  // Upload order (rowid), since several files can share an instant.
+  const filesStmt = ctx.db
+    .select()
+    .from(submissionFiles)
+    .where(eq(submissionFiles.submissionId, sql.placeholder('id')))
+    .orderBy(asc(sql`rowid`))
+    .prepare();
+  const reviewsStmt = ctx.db
+    .select({ review: reviews, reviewer: users.name, reviewerEmail: users.email })
+    .from(reviews)
+    .leftJoin(users, eq(users.id, reviews.reviewerId))
+    .where(eq(reviews.submissionId, sql.placeholder('id')))
+    .orderBy(asc(reviews.id))
+    .prepare();
+  const learnerStmt = ctx.db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+
+  const findRow = (_tx: Db, cohortId: number, userId: number, n: number) => findRowStmt.get({ cohortId, userId, week: n });
 
   /** The learner's row for a week, created as a draft if missing (insert-or-ignore, so two instances cannot collide). */
   function ensureRow(tx: Db, cohortId: number, userId: number, n: number, now: Date): SubmissionRow {
@@ -294,24 +321,17 @@ export function createAssignmentService(ctx: AppContext) {
     return { answers, options };
   }
 
-  function learnerOf(tx: Db, userId: number) {
-    const u = tx.select({ id: users.id, email: users.email, name: users.name }).from(users).where(eq(users.id, userId)).get();
+  function learnerOf(_tx: Db, userId: number) {
+    const u = learnerStmt.get({ id: userId });
     if (!u) throw new NotFound('Learner');
     return u;
   }
 
   function buildDoc(tx: Db, cohort: Cohort, row: SubmissionRow, forLearner: boolean): SubmissionDoc {
-    const versions = tx.select().from(submissionVersions).where(eq(submissionVersions.submissionId, row.id)).orderBy(asc(submissionVersions.version)).all();
-    // Upload order (rowid), since several files can share an instant.
-    const allFiles = tx.select().from(submissionFiles).where(eq(submissionFiles.submissionId, row.id)).orderBy(asc(sql`rowid`)).all();
+    const versions = versionsStmt.all({ id: row.id });
+    const allFiles = filesStmt.all({ id: row.id });
     const fileById = new Map(allFiles.map((f) => [f.id, f]));
-    const reviewRows = tx
-      .select({ review: reviews, reviewer: users.name, reviewerEmail: users.email })
-      .from(reviews)
-      .leftJoin(users, eq(users.id, reviews.reviewerId))
-      .where(eq(reviews.submissionId, row.id))
-      .orderBy(asc(reviews.id))
-      .all();
+    const reviewRows = reviewsStmt.all({ id: row.id });
     const dates = datesFor(cohort, row.userId, tx);
     const versionDocs: VersionDoc[] = versions.map((v) => ({
       version: v.version,

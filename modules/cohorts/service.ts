@@ -129,6 +129,12 @@ export function createCohortService(ctx: AppContext) {
     .from(enrolments)
     .where(and(eq(enrolments.cohortId, sql.placeholder('cohortId')), eq(enrolments.userId, sql.placeholder('userId')), eq(enrolments.status, 'active')))
     .prepare();
+  // Discussions mark instructors' posts on every thread list and page.
+  const instructorIdsStmt = ctx.db
+    .select({ id: cohortInstructors.userId })
+    .from(cohortInstructors)
+    .where(eq(cohortInstructors.cohortId, sql.placeholder('cohortId')))
+    .prepare();
   const overrideStmt = ctx.db
     .select()
     .from(weekOverrides)
@@ -468,7 +474,7 @@ export function createCohortService(ctx: AppContext) {
 
     /** The cohort's instructors' user ids. */
     instructorIds(cohortId: number): number[] {
-      return db().select({ id: cohortInstructors.userId }).from(cohortInstructors).where(eq(cohortInstructors.cohortId, cohortId)).all().map((r) => r.id);
+      return instructorIdsStmt.all({ cohortId }).map((r) => r.id);
     },
 
     /** Where the cohort is in its life now. */

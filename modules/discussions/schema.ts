@@ -1,4 +1,5 @@
 // Discussions: threads per cohort (one per week plus member-started ones), posts with one level of replies, read markers, digest runs.
+import { sql } from 'drizzle-orm';
 import { sqliteTable, integer, text, index, primaryKey, unique, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { users } from '../people/schema.js';
 import { cohorts } from '../cohorts/schema.js';
@@ -49,6 +50,11 @@ export const posts = sqliteTable(
     index('posts_thread_idx').on(t.threadId, t.id),
     index('posts_cohort_author_idx').on(t.cohortId, t.authorId),
     index('posts_parent_idx').on(t.parentId),
+    // Thread lists count readable and unread posts per thread from the index alone (no post bodies read).
+    index('posts_thread_counts_idx').on(t.threadId, t.deletedAt, t.hidden, t.id, t.authorId),
+    // A thread page reads its 50 posts in display order (each post, then its replies) without sorting the thread.
+    // The expression has no comma on purpose: drizzle-kit splits index expressions at commas.
+    index('posts_thread_order_idx').on(t.threadId, sql`(case when ${t.parentId} is null then ${t.id} else ${t.parentId} end)`, t.id),
   ],
 );
 

@@ -152,6 +152,75 @@ function localDayHour(instant: Date, zone: string): { day: string; hour: number 
 export function createDiscussionService(ctx: AppContext) {
   const { clock } = ctx;
   const db = () => ctx.db;
+  // The thread list is on every cohort home and week page. Per thread, readable posts and the caller's unread ones are
+  // counted in correlated subqueries over posts_thread_counts_idx (never the post bodies); grouping a join instead made
+  // SQLite scan every thread of every cohort. Staff also see hidden posts and hidden threads.
+  const threadListStmt = (staff: boolean) => {
+    const visible = staff ? sql`${posts.deletedAt} is null` : sql`(${posts.deletedAt} is null and ${posts.hidden} = 0)`;
+    const userId = sql.placeholder('userId');
+    return ctx.db
+      .select({
+        id: threads.id,
+        cohortId: threads.cohortId,
+        title: threads.title,
+        week: threads.week,
+        pinned: threads.pinned,
+        locked: threads.locked,
+        hidden: threads.hidden,
+        createdAt: threads.createdAt,
+        lastPostAt: threads.lastPostAt,
+        authorId: threads.authorId,
+        authorName: users.name,
+        authorRole: users.role,
+        posts: sql<number>`(select count(*) from ${posts} where ${posts.threadId} = ${threads.id} and ${visible})`,
+        unread: sql<number>`(select count(*) from ${posts} where ${posts.threadId} = ${threads.id} and ${visible} and ${posts.authorId} <> ${userId} and ${posts.id} > coalesce((select ${threadReads.lastReadPostId} from ${threadReads} where ${threadReads.threadId} = ${threads.id} and ${threadReads.userId} = ${userId}), 0))`,
+      })
+      .from(threads)
+      .leftJoin(users, eq(users.id, threads.authorId))
+      .where(staff ? eq(threads.cohortId, sql.placeholder('cohortId')) : and(eq(threads.cohortId, sql.placeholder('cohortId')), eq(threads.hidden, false)))
+      .prepare();
+  };
+  // A thread page: its size, one page of posts with their authors, and the reader's marker.
+  const threadPostCountStmt = ctx.db
+    .select({ n: sql<number>`count(*)` })
+    .from(posts)
+    .where(eq(posts.threadId, sql.placeholder('threadId')))
+    .prepare();
+  const threadPageStmt = ctx.db
+    .select({ post: posts, authorName: users.name, authorRole: users.role })
+    .from(posts)
+    .innerJoin(users, eq(users.id, posts.authorId))
+    .where(and(eq(posts.threadId, sql.placeholder('threadId')), eq(posts.cohortId, sql.placeholder('cohortId'))))
+    // A reply's id is always larger than its parent's, so this is "each post, then its replies". Written as in
+    // posts_thread_order_idx (coalesce(parent_id, id) without a comma), so the page is read from the index, not sorted.
+    .orderBy(sql`(case when ${posts.parentId} is null then ${posts.id} else ${posts.parentId} end)`, asc(posts.id))
+    .limit(POSTS_PER_PAGE)
+    .offset(sql.placeholder('offset'))
+    .prepare();
+  const lastReadStmt = ctx.db
+    .select({ last: threadReads.lastReadPostId })
+    .from(threadReads)
+    .where(and(eq(threadReads.userId, sql.placeholder('userId')), eq(threadReads.threadId, sql.placeholder('threadId'))))
+    .prepare();
+  const threadByIdStmt = ctx.db.select().from(threads).where(eq(threads.id, sql.placeholder('id'))).prepare();
+  const threadInCohortStmt = ctx.db
+    .select()
+    .from(threads)
+    .where(and(eq(threads.id, sql.placeholder('id')), eq(threads.cohortId, sql.placeholder('cohortId'))))
+    .prepare();
+  const threadListStaffStmt = threadListStmt(true);
+  const threadListLearnerStmt = threadListStmt(false);
+  const weekThreadCountStmt = ctx.db
+    .select({ n: sql<number>`count(*)` })
+    .from(threads)
+    .where(and(eq(threads.cohortId, sql.placeholder('cohortId')), sql`${threads.week} is not null`))
+    .prepare();
+  // Certificate progress on every cohort home counts the learner's posts: prepared once.
+  const postCountStmt = ctx.db
+    .select({ n: sql<number>`count(*)` })
+    .from(posts)
+    .where(and(eq(posts.cohortId, sql.placeholder('cohortId')), eq(posts.authorId, sql.placeholder('userId')), isNull(posts.deletedAt), eq(posts.hidden, false)))
+    .prepare();
 
   /** Checks the body and renders it; refuses what is empty once unsafe HTML is removed. */
   function renderBody(body: string): { markdown: string; html: string } {
@@ -248,40 +317,11 @@ export function createDiscussionService(ctx: AppContext) {
     /** The cohort's threads the caller may see: pinned first, then by latest activity. */
     listThreads(access: CohortAccess): ThreadSummary[] {
       const cohort = access.cohort;
-      const have = db()
-        .select({ n: sql<number>`count(*)` })
-        .from(threads)
-        .where(and(eq(threads.cohortId, cohort.id), sql`${threads.week} is not null`))
-        .get();
+      const have = weekThreadCountStmt.get({ cohortId: cohort.id });
       // Cohorts created before this module (or by a path without the hook) get their week threads on first sight.
       if ((have?.n ?? 0) < cohort.timeline.weeks.length) db().transaction((tx) => service.ensureWeekThreads(tx, cohort));
       const staff = isStaff(access);
-      const userId = access.user.id;
-      const visible = staff ? sql`${posts.deletedAt} is null` : sql`(${posts.deletedAt} is null and ${posts.hidden} = 0)`;
-      const rows = db()
-        .select({
-          id: threads.id,
-          cohortId: threads.cohortId,
-          title: threads.title,
-          week: threads.week,
-          pinned: threads.pinned,
-          locked: threads.locked,
-          hidden: threads.hidden,
-          createdAt: threads.createdAt,
-          lastPostAt: threads.lastPostAt,
-          authorId: threads.authorId,
-          authorName: users.name,
-          authorRole: users.role,
-          posts: sql<number>`coalesce(sum(case when ${posts.id} is not null and ${visible} then 1 else 0 end), 0)`,
-          unread: sql<number>`coalesce(sum(case when ${posts.id} is not null and ${visible} and ${posts.authorId} <> ${userId} and ${posts.id} > coalesce(${threadReads.lastReadPostId}, 0) then 1 else 0 end), 0)`,
-        })
-        .from(threads)
-        .leftJoin(posts, eq(posts.threadId, threads.id))
-        .leftJoin(threadReads, and(eq(threadReads.threadId, threads.id), eq(threadReads.userId, userId)))
-        .leftJoin(users, eq(users.id, threads.authorId))
-        .where(staff ? eq(threads.cohortId, cohort.id) : and(eq(threads.cohortId, cohort.id), eq(threads.hidden, false)))
-        .groupBy(threads.id)
-        .all();
+      const rows = (staff ? threadListStaffStmt : threadListLearnerStmt).all({ cohortId: cohort.id, userId: access.user.id });
       const now = clock.now().getTime();
       const instructors = authorsRoleMap(cohort.id);
       return rows
@@ -323,7 +363,7 @@ export function createDiscussionService(ctx: AppContext) {
     /** A thread by id for the API: 401 signed out, 404 unknown, 403 outside its cohort (or week not open), 404 hidden for learners. */
     threadById(user: User | null, threadId: number): ThreadScope {
       if (!user) throw new NotSignedIn();
-      const thread = db().select().from(threads).where(eq(threads.id, threadId)).get();
+      const thread = threadByIdStmt.get({ id: threadId });
       if (!thread) throw new NotFound('Thread');
       const access = ctx.cohorts.access(user, thread.cohortId);
       assertCanSee(access, thread);
@@ -332,11 +372,7 @@ export function createDiscussionService(ctx: AppContext) {
 
     /** A thread of a cohort the caller already has access to (pages): 404 when it belongs elsewhere. */
     threadInCohort(access: CohortAccess, threadId: number): ThreadScope {
-      const thread = db()
-        .select()
-        .from(threads)
-        .where(and(eq(threads.id, threadId), eq(threads.cohortId, access.cohort.id)))
-        .get();
+      const thread = threadInCohortStmt.get({ id: threadId, cohortId: access.cohort.id });
       if (!thread) throw new NotFound('Thread');
       assertCanSee(access, thread);
       return { access, thread };
@@ -378,26 +414,10 @@ export function createDiscussionService(ctx: AppContext) {
     readThread(scope: ThreadScope, page = 1, opts: { markRead?: boolean } = {}): ThreadPage {
       const { access, thread } = scope;
       const me = access.user.id;
-      const total = db().select({ n: sql<number>`count(*)` }).from(posts).where(eq(posts.threadId, thread.id)).get()?.n ?? 0;
+      const total = threadPostCountStmt.get({ threadId: thread.id })?.n ?? 0;
       const pages = Math.max(1, Math.ceil(total / POSTS_PER_PAGE));
-      const rows =
-        page > pages
-          ? []
-          : db()
-              .select({ post: posts, authorName: users.name, authorRole: users.role })
-              .from(posts)
-              .innerJoin(users, eq(users.id, posts.authorId))
-              .where(and(eq(posts.threadId, thread.id), eq(posts.cohortId, access.cohort.id)))
-              // A reply's id is always larger than its parent's, so this is "each post, then its replies".
-              .orderBy(sql`coalesce(${posts.parentId}, ${posts.id})`, asc(posts.id))
-              .limit(POSTS_PER_PAGE)
-              .offset((page - 1) * POSTS_PER_PAGE)
-              .all();
-      const read = db()
-        .select({ last: threadReads.lastReadPostId })
-        .from(threadReads)
-        .where(and(eq(threadReads.userId, me), eq(threadReads.threadId, thread.id)))
-        .get();
+      const rows = page > pages ? [] : threadPageStmt.all({ threadId: thread.id, cohortId: access.cohort.id, offset: (page - 1) * POSTS_PER_PAGE });
+      const read = lastReadStmt.get({ userId: me, threadId: thread.id });
       const lastRead = read?.last ?? 0;
       const instructors = authorsRoleMap(access.cohort.id);
       const views = rows.map((row) => toView(access, thread, row, lastRead, instructors));
@@ -571,13 +591,7 @@ export function createDiscussionService(ctx: AppContext) {
 
     /** A learner's posts in a cohort that count (not removed, not hidden): the certificates module reads this. */
     postCount(cohortId: number, userId: number): number {
-      return (
-        db()
-          .select({ n: sql<number>`count(*)` })
-          .from(posts)
-          .where(and(eq(posts.cohortId, cohortId), eq(posts.authorId, userId), isNull(posts.deletedAt), eq(posts.hidden, false)))
-          .get()?.n ?? 0
-      );
+      return postCountStmt.get({ cohortId, userId })?.n ?? 0;
     },
 
     /** postCount for every author in a cohort from one grouped query (whole-cohort certificate checks). */

@@ -1,0 +1,2 @@
+CREATE INDEX `posts_thread_counts_idx` ON `posts` (`thread_id`,`deleted_at`,`hidden`,`id`,`author_id`);--> statement-breakpoint
+CREATE INDEX `posts_thread_order_idx` ON `posts` (`thread_id`,(case when "parent_id" is null then "id" else "parent_id" end),`id`);

@@ -48,6 +48,31 @@ const zoneNames = new Map<string, string>();
  * knows "GMT-5"; otherwise the offset form. Cached per zone and offset (building names is slow).
  */
 export function zoneAbbreviation(instant: Date, zone: string): string {
+  // A zone's name changes at most once within an hour (a DST or offset change): when the name at both ends of the
+  // instant's UTC hour is the same, it holds for the whole hour, so each zone costs two lookups per hour of instants.
+  const hour = Math.floor(instant.getTime() / HOUR_MS);
+  if (Number.isFinite(hour)) {
+    const start = nameAt(hour, zone);
+    if (start === nameAt(hour + 1, zone)) return start;
+  }
+  return zoneNameAt(instant, zone);
+}
+
+const HOUR_MS = 3_600_000;
+const hourNames = new Map<string, string>();
+/** The zone's short name at the start of a UTC hour (cached, bounded). */
+function nameAt(hour: number, zone: string): string {
+  const key = `${hour}|${zone}`;
+  let name = hourNames.get(key);
+  if (name === undefined) {
+    name = zoneNameAt(new Date(hour * HOUR_MS), zone);
+    if (hourNames.size >= 50_000) hourNames.clear();
+    hourNames.set(key, name);
+  }
+  return name;
+}
+
+function zoneNameAt(instant: Date, zone: string): string {
   const gb = formatter(zone, 'zone-gb').formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? zone;
   if (!/^GMT[+-]/.test(gb)) return gb;
   const key = `${zone}|${gb}`;

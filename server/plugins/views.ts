@@ -56,8 +56,8 @@ hbs.registerHelper('panels', function (this: unknown, panels: Array<{ partial: s
   );
 });
 
-/** What the layout shows for the current user. */
-function layoutModel(request: FastifyRequest, reply: FastifyReply, prefix: string) {
+/** What the layout shows for the current user (the CSRF token is added by reply.page, made only if a form uses it). */
+function layoutModel(request: FastifyRequest, prefix: string) {
   const user = request.user;
   return {
     prefix,
@@ -70,7 +70,6 @@ function layoutModel(request: FastifyRequest, reply: FastifyReply, prefix: strin
           isStaff: user.role === 'admin' || user.role === 'instructor',
         }
       : null,
-    csrfToken: reply.generateCsrf(),
     currentPath: request.url,
   };
 }
@@ -86,9 +85,14 @@ export default fp(
       options: { partials: listPartials() },
     });
     fastify.decorateReply('page', function (this: FastifyReply, template: string, model: PageModel, status = 200) {
-      const layout = layoutModel(this.request, this, opts.prefix);
+      const layout = layoutModel(this.request, opts.prefix);
       this.code(status).header('cache-control', 'no-store');
-      return this.view(template, { ...layout, ...model });
+      // The token is made when a template first prints it, during rendering (before the reply is sent): a page without
+      // a form (a public certificate, the catalogue for a visitor) costs no token and sets no CSRF cookie. Handlebars
+      // prints a value through its toString; once made, the same token is printed everywhere on the page.
+      let token: string | undefined;
+      const csrfToken = { toString: () => (token ??= this.generateCsrf()) };
+      return this.view(template, { ...layout, csrfToken, ...model });
     });
   },
   { name: 'views', dependencies: ['@fastify/csrf-protection'] },

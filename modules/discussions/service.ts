@@ -187,7 +187,21 @@ export function createDiscussionService(ctx: AppContext) {
     .where(eq(posts.threadId, sql.placeholder('threadId')))
     .prepare();
   const threadPageStmt = ctx.db
-    .select({ post: posts, authorName: users.name, authorRole: users.role })
+    .select({
+      // What a post view needs (not the Markdown source, which only the edit form reads).
+      post: {
+        id: posts.id,
+        parentId: posts.parentId,
+        authorId: posts.authorId,
+        html: posts.html,
+        createdAt: posts.createdAt,
+        editedAt: posts.editedAt,
+        deletedAt: posts.deletedAt,
+        hidden: posts.hidden,
+      },
+      authorName: users.name,
+      authorRole: users.role,
+    })
     .from(posts)
     .innerJoin(users, eq(users.id, posts.authorId))
     .where(and(eq(posts.threadId, sql.placeholder('threadId')), eq(posts.cohortId, sql.placeholder('cohortId'))))
@@ -273,7 +287,7 @@ export function createDiscussionService(ctx: AppContext) {
   function toView(
     access: CohortAccess,
     thread: ThreadRow,
-    row: { post: PostRow; authorName: string; authorRole: string },
+    row: { post: Pick<PostRow, 'id' | 'parentId' | 'authorId' | 'html' | 'createdAt' | 'editedAt' | 'deletedAt' | 'hidden'>; authorName: string; authorRole: string },
     lastRead: number,
     instructors: Set<number>,
   ): PostView {

@@ -30,9 +30,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Start a child process and wait until GET `readyPath` answers. */
-export async function startChild(script: string, env: Record<string, string>, readyPath = '/healthz'): Promise<{ child: ChildProcess; url: string; rssMb: () => number }> {
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  readyPath = '/healthz',
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; url: string; rssMb: () => number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -87,10 +92,21 @@ export async function load(opts: LoadOptions): Promise<autocannon.Result> {
   });
 }
 
-/** Print results as an aligned table. */
-export function printTable(rows: ScenarioResult[]): void {
-  const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio'];
-  const lines = rows.map((r) => [r.name, r.data, r.reqPerSec.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), String(r.non2xx + r.errors), String(r.bytes), r.baselineReqPerSec.toFixed(0), `${(r.ratio * 100).toFixed(1)} %`]);
+/** Print results as an aligned table (with the target and whether it is met, when given). */
+export function printTable(rows: Array<ScenarioResult & { target?: number }>): void {
+  const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio', 'target'];
+  const lines = rows.map((r) => [
+    r.name,
+    r.data,
+    r.reqPerSec.toFixed(0),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.non2xx + r.errors),
+    String(r.bytes),
+    r.baselineReqPerSec.toFixed(0),
+    `${(r.ratio * 100).toFixed(1)} %`,
+    r.target === undefined ? '' : `${(r.target * 100).toFixed(0)} % ${r.ratio >= r.target ? 'met' : 'below'}${r.p99 < 25 ? '' : ', p99 ≥ 25 ms'}`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
   console.log(fmt(header));

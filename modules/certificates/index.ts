@@ -29,10 +29,11 @@ const certificatesModule: FastifyPluginAsync = async (fastify) => {
     }
   });
   let lastSweep = 0;
-  ctx.scheduler.register('certificates:sweep', (now) => {
+  ctx.scheduler.register('certificates:sweep', async (now) => {
     if (Math.abs(now.getTime() - lastSweep) < SWEEP_EVERY_MS) return;
     lastSweep = now.getTime();
-    certs.sweep(now);
+    // Cohort by cohort with requests let in between: over a whole install the sweep takes a while.
+    await certs.sweepInSteps(now);
   });
   registerCertificatePanels(ctx, certs);
   await fastify.register(routes);

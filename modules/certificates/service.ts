@@ -285,6 +285,32 @@ export function createCertificateService(ctx: AppContext) {
     return row;
   }
 
+  /** The sweep for one cohort: how many certificates it issued. */
+  function sweepCohort(cohort: Cohort, now: Date): number {
+    if (!cohort.course.certificate) return 0;
+    if (now.getTime() < cohort.timeline.startsAt.getTime()) return 0;
+    // Personal extensions can move a grace end; a week past the cohort's own is a generous outer bound.
+    if (now.getTime() > cohort.timeline.graceEndsAt.getTime() + 7 * 86_400_000) return 0;
+    const waiting = db()
+      .select({ userId: enrolments.userId })
+      .from(enrolments)
+      .leftJoin(certificates, and(eq(certificates.cohortId, enrolments.cohortId), eq(certificates.userId, enrolments.userId)))
+      .where(and(eq(enrolments.cohortId, cohort.id), eq(enrolments.status, 'active'), eq(enrolments.certificateWanted, true), isNull(certificates.id)))
+      .all();
+    if (waiting.length === 0) return 0;
+    // Read the whole cohort's progress once; only learners who look eligible get the full check (and the issue)
+    // in their own transaction, which reads everything again, so nothing is issued on the strength of this read.
+    const src = cohortSources(sources, cohort);
+    const rules = cohort.course.certificate;
+    let issued = 0;
+    for (const { userId } of waiting) {
+      if (clock.now().getTime() > src.graceEndsAt(userId).getTime()) continue;
+      if (!evaluate(rules, { weeks: src.weekStatuses(userId), attendance: src.attendance(userId), posts: src.posts(userId) }).eligible) continue;
+      if (db().transaction((tx) => service.issueIfEligible(tx, cohort.id, userId))) issued++;
+    }
+    return issued;
+  }
+
   const service = {
     /** Replace where progress is read from (tests); null restores the real modules. */
     useSources(replacement: Partial<ProgressSources> | null): void {
@@ -593,27 +619,16 @@ export function createCertificateService(ctx: AppContext) {
      */
     sweep(now: Date): number {
       let issued = 0;
+      for (const cohort of ctx.cohorts.list()) issued += sweepCohort(cohort, now);
+      return issued;
+    },
+
+    /** The sweep one cohort at a time, letting requests in between (the scheduler's way: it never blocks for long). */
+    async sweepInSteps(now: Date): Promise<number> {
+      let issued = 0;
       for (const cohort of ctx.cohorts.list()) {
-        if (!cohort.course.certificate) continue;
-        if (now.getTime() < cohort.timeline.startsAt.getTime()) continue;
-        // Personal extensions can move a grace end; a week past the cohort's own is a generous outer bound.
-        if (now.getTime() > cohort.timeline.graceEndsAt.getTime() + 7 * 86_400_000) continue;
-        const waiting = db()
-          .select({ userId: enrolments.userId })
-          .from(enrolments)
-          .leftJoin(certificates, and(eq(certificates.cohortId, enrolments.cohortId), eq(certificates.userId, enrolments.userId)))
-          .where(and(eq(enrolments.cohortId, cohort.id), eq(enrolments.status, 'active'), eq(enrolments.certificateWanted, true), isNull(certificates.id)))
-          .all();
-        if (waiting.length === 0) continue;
-        // Read the whole cohort's progress once; only learners who look eligible get the full check (and the issue)
-        // in their own transaction, which reads everything again, so nothing is issued on the strength of this read.
-        const src = cohortSources(sources, cohort);
-        const rules = cohort.course.certificate;
-        for (const { userId } of waiting) {
-          if (clock.now().getTime() > src.graceEndsAt(userId).getTime()) continue;
-          if (!evaluate(rules, { weeks: src.weekStatuses(userId), attendance: src.attendance(userId), posts: src.posts(userId) }).eligible) continue;
-          if (db().transaction((tx) => service.issueIfEligible(tx, cohort.id, userId))) issued++;
-        }
+        issued += sweepCohort(cohort, now);
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       return issued;
     },

@@ -1,5 +1,5 @@
 // Assignments: drafts, submissions and their versions, files, instructor review, extensions, late and grace rules.
-import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Conflict, DomainRule, Forbidden, NotFound } from '../../server/errors.js';
@@ -920,14 +920,26 @@ export function createAssignmentService(ctx: AppContext) {
     remindDueSoon(now: Date): number {
       let sent = 0;
       const horizon = now.getTime() + REMINDER_HOURS * 3_600_000;
+      // This runs on every tick: a cohort is only read when a due date falls in the window, its own or a learner's
+      // extended one (a personal due date always comes from an extension row).
+      const extendedInWindow = new Set(
+        db()
+          .select({ cohortId: extensions.cohortId })
+          .from(extensions)
+          .where(and(gt(extensions.dueAt, now), lte(extensions.dueAt, new Date(horizon))))
+          .all()
+          .map((r) => r.cohortId),
+      );
       for (const cohort of ctx.cohorts.list()) {
         const t = cohort.timeline;
         if (now.getTime() < t.startsAt.getTime() || now.getTime() >= t.accessEndsAt.getTime()) continue;
         const weeks = cohort.course.weeks.filter((w) => w.assignment && t.weeks[w.number - 1].opensAt.getTime() <= now.getTime());
         if (weeks.length === 0) continue;
+        const dueInWindow = (d: Date) => d.getTime() > now.getTime() && d.getTime() <= horizon;
+        if (!extendedInWindow.has(cohort.id) && !weeks.some((w) => dueInWindow(t.weeks[w.number - 1].dueAt))) continue;
         const learners = service.learners(cohort.id);
         if (learners.length === 0) continue;
-        const subs = db().select().from(submissions).where(eq(submissions.cohortId, cohort.id)).all();
+        const subs = db().select({ userId: submissions.userId, week: submissions.week, version: submissions.version }).from(submissions).where(eq(submissions.cohortId, cohort.id)).all();
         const submitted = new Set(subs.filter((s) => s.version > 0).map((s) => `${s.userId}:${s.week}`));
         const exts = db().select().from(extensions).where(eq(extensions.cohortId, cohort.id)).orderBy(asc(extensions.id)).all();
         // Skip reminders already sent without opening a transaction for each (this runs on every scheduler tick).

@@ -10,6 +10,7 @@ import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess, CohortRole } from '../cohorts/service.js';
 import { discussionDigests, posts, threadReads, threads } from './schema.js';
+import { cohortInstructors, enrolments } from '../cohorts/schema.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
 export type PostRow = typeof posts.$inferSelect;
@@ -124,6 +125,17 @@ interface DigestRow {
   authorName: string;
   threadTitle: string;
   week: number | null;
+}
+
+/** User ids per cohort, keeping the rows' order. */
+function groupByCohort(rows: Array<{ cohortId: number; userId: number }>): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const r of rows) {
+    const list = out.get(r.cohortId);
+    if (list) list.push(r.userId);
+    else out.set(r.cohortId, [r.userId]);
+  }
+  return out;
 }
 
 /** Ids per statement when reading members in bulk (SQLite allows at most 32,766 bound values). */
@@ -636,9 +648,28 @@ export function createDiscussionService(ctx: AppContext) {
         else list.push({ cohort, role });
         memberships.set(userId, list);
       };
+      // Every live cohort's learners and instructors in two queries (this runs on every scheduler tick), in the
+      // order reading them cohort by cohort gives: cohorts in list order, learners then instructors, by user id.
+      const liveIds = live.map((c) => c.id);
+      const learnersOf = groupByCohort(
+        db()
+          .select({ cohortId: enrolments.cohortId, userId: enrolments.userId })
+          .from(enrolments)
+          .where(and(inArray(enrolments.cohortId, liveIds), eq(enrolments.status, 'active')))
+          .orderBy(asc(enrolments.cohortId), asc(enrolments.userId))
+          .all(),
+      );
+      const instructorsOf = groupByCohort(
+        db()
+          .select({ cohortId: cohortInstructors.cohortId, userId: cohortInstructors.userId })
+          .from(cohortInstructors)
+          .where(inArray(cohortInstructors.cohortId, liveIds))
+          .orderBy(asc(cohortInstructors.cohortId), asc(cohortInstructors.userId))
+          .all(),
+      );
       for (const cohort of live) {
-        for (const l of ctx.cohorts.learners(cohort.id)) add(l.userId, cohort, 'learner');
-        for (const id of ctx.cohorts.instructorIds(cohort.id)) add(id, cohort, 'instructor');
+        for (const id of learnersOf.get(cohort.id) ?? []) add(id, cohort, 'learner');
+        for (const id of instructorsOf.get(cohort.id) ?? []) add(id, cohort, 'instructor');
       }
       if (memberships.size === 0) return 0;
       const ids = [...memberships.keys()];

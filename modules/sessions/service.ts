@@ -130,11 +130,6 @@ export function createSessionService(ctx: AppContext) {
   }
 
   // Every cohort home and week page lists the cohort's sessions and the learner's marks: prepared once.
-  const countStmt = ctx.db
-    .select({ n: sql<number>`count(*)` })
-    .from(liveSessions)
-    .where(eq(liveSessions.cohortId, sql.placeholder('cohortId')))
-    .prepare();
   const rowsStmt = ctx.db
     .select()
     .from(liveSessions)
@@ -153,15 +148,12 @@ export function createSessionService(ctx: AppContext) {
     return new Map(cohortMarksStmt.all({ userId, cohortId }).map((m) => [m.sessionId, m.kind]));
   }
 
-  function countFor(cohortId: number): number {
-    return countStmt.get({ cohortId })?.n ?? 0;
-  }
-
   /** Sessions of a cohort, materialising them on first read for cohorts made before this module existed. */
   function rowsFor(cohort: Cohort): SessionRow[] {
-    if (cohort.course.sessions.length > 0 && countFor(cohort.id) < cohort.course.sessions.length) {
-      db().transaction((tx) => materialise(tx, cohort));
-    }
+    // The rows themselves say whether any are missing (one query on the usual path, not a count and then the rows).
+    const rows = rowsStmt.all({ cohortId: cohort.id });
+    if (cohort.course.sessions.length === 0 || rows.length >= cohort.course.sessions.length) return rows;
+    db().transaction((tx) => materialise(tx, cohort));
     return rowsStmt.all({ cohortId: cohort.id });
   }
 

@@ -15,8 +15,9 @@ const cohortsModule: FastifyPluginAsync = async (fastify) => {
   const ctx = fastify.cc;
   ctx.cohorts = createCohortService(ctx);
   // Week openings are computed from the timeline on each tick, so moves and restarts need no rescheduling.
-  ctx.scheduler.register('cohorts:week-open', (now) => {
-    ctx.cohorts.announceOpenWeeks(now);
+  // One cohort's week at a time with requests let in between: a whole install's week opening is many thousand emails.
+  ctx.scheduler.register('cohorts:week-open', async (now) => {
+    await ctx.cohorts.announceOpenWeeksInSteps(now);
   });
   await fastify.register(routes);
   await fastify.register(pages);

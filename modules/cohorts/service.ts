@@ -238,6 +238,53 @@ export function createCohortService(ctx: AppContext) {
     });
   }
 
+  /**
+   * The week-opening job, pausing (yield) after each announced week: for every cohort still within its life, announce
+   * each week that has opened and was not announced yet. Only cohorts whose start date is within the longest possible
+   * life are read, so archived cohorts cost nothing. After a pause the cohort is read again (it may have moved).
+   */
+  function* announceSteps(now: Date): Generator<void, { weeks: number; emails: number }> {
+    const today = DateTime.fromJSDate(now, { zone: 'utc' });
+    // A local date can be up to 14 hours ahead of UTC: include tomorrow's starts.
+    const latest = today.plus({ days: 1 }).toISODate() as string;
+    const earliest = today.minus({ days: LIFE_DAYS }).toISODate() as string;
+    const rows = db().select().from(cohorts).where(and(gte(cohorts.startDate, earliest), lte(cohorts.startDate, latest))).all();
+    if (rows.length === 0) return { weeks: 0, emails: 0 };
+    const done = new Set(
+      db()
+        .select({ cohortId: weekOpenNotices.cohortId, week: weekOpenNotices.week })
+        .from(weekOpenNotices)
+        .where(inArray(weekOpenNotices.cohortId, rows.map((r) => r.id)))
+        .all()
+        .map((r) => `${r.cohortId}:${r.week}`),
+    );
+    let weeks = 0;
+    let emails = 0;
+    let paused = false;
+    for (const row of rows) {
+      // A course removed from content/ leaves its cohorts unreadable; skip rather than fail the whole tick.
+      if (!ctx.courses.has(row.courseSlug)) continue;
+      let cohort = hydrate(row);
+      if (now.getTime() >= cohort.timeline.accessEndsAt.getTime()) continue;
+      for (let n = 1; n <= cohort.timeline.weeks.length; n++) {
+        const w = cohort.timeline.weeks[n - 1];
+        if (w.opensAt.getTime() > now.getTime() || done.has(`${cohort.id}:${w.number}`)) continue;
+        if (paused) {
+          const fresh = cohortById.get({ id: row.id });
+          if (!fresh) break;
+          cohort = hydrate(fresh);
+          const again = cohort.timeline.weeks[n - 1];
+          if (!again || again.opensAt.getTime() > now.getTime()) continue;
+        }
+        emails += announceWeek(cohort, w.number, now);
+        weeks++;
+        paused = true;
+        yield;
+      }
+    }
+    return { weeks, emails };
+  }
+
   const service = {
     /** Register a hook run inside every cohort create/move transaction. */
     onChange(hook: CohortHook): void {
@@ -557,34 +604,21 @@ export function createCohortService(ctx: AppContext) {
      * start date is within the longest possible life are read, so archived cohorts cost nothing.
      */
     announceOpenWeeks(now: Date = clock.now()): { weeks: number; emails: number } {
-      const today = DateTime.fromJSDate(now, { zone: 'utc' });
-      // A local date can be up to 14 hours ahead of UTC: include tomorrow's starts.
-      const latest = today.plus({ days: 1 }).toISODate() as string;
-      const earliest = today.minus({ days: LIFE_DAYS }).toISODate() as string;
-      const rows = db().select().from(cohorts).where(and(gte(cohorts.startDate, earliest), lte(cohorts.startDate, latest))).all();
-      if (rows.length === 0) return { weeks: 0, emails: 0 };
-      const done = new Set(
-        db()
-          .select({ cohortId: weekOpenNotices.cohortId, week: weekOpenNotices.week })
-          .from(weekOpenNotices)
-          .where(inArray(weekOpenNotices.cohortId, rows.map((r) => r.id)))
-          .all()
-          .map((r) => `${r.cohortId}:${r.week}`),
-      );
-      let weeks = 0;
-      let emails = 0;
-      for (const row of rows) {
-        // A course removed from content/ leaves its cohorts unreadable; skip rather than fail the whole tick.
-        if (!ctx.courses.has(row.courseSlug)) continue;
-        const cohort = hydrate(row);
-        if (now.getTime() >= cohort.timeline.accessEndsAt.getTime()) continue;
-        for (const w of cohort.timeline.weeks) {
-          if (w.opensAt.getTime() > now.getTime() || done.has(`${cohort.id}:${w.number}`)) continue;
-          emails += announceWeek(cohort, w.number, now);
-          weeks++;
-        }
+      const steps = announceSteps(now);
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
       }
-      return { weeks, emails };
+    },
+
+    /** announceOpenWeeks one cohort's week at a time, letting requests in between (the scheduler's way). */
+    async announceOpenWeeksInSteps(now: Date = clock.now()): Promise<{ weeks: number; emails: number }> {
+      const steps = announceSteps(now);
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     },
   };
   return service;

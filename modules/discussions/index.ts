@@ -22,9 +22,10 @@ const discussionsModule: FastifyPluginAsync = async (fastify) => {
     if (change === 'created') discussions.ensureWeekThreads(tx, cohort);
   });
 
-  // Once per local day per member, from the digest hour; idempotent on every tick.
-  ctx.scheduler.register('discussions:digest', (now) => {
-    discussions.runDigest(now);
+  // Once per local day per member, from the digest hour; idempotent on every tick. A few members at a time with requests
+  // let in between: at 07:00 a large install has many thousand digests to write.
+  ctx.scheduler.register('discussions:digest', async (now) => {
+    await discussions.runDigestInSteps(now);
   });
 
   ctx.panels.register('cohort-home', {

@@ -638,139 +638,161 @@ export function createDiscussionService(ctx: AppContext) {
      * Idempotent (one discussion_digests row per user and day, and a dedupe key on the email). Returns emails queued.
      */
     runDigest(now: Date): number {
-      const live = ctx.cohorts.list().filter((c) => now.getTime() < c.timeline.accessEndsAt.getTime());
-      if (live.length === 0) return 0;
-      const memberships = new Map<number, Array<{ cohort: Cohort; role: 'learner' | 'instructor' }>>();
-      const add = (userId: number, cohort: Cohort, role: 'learner' | 'instructor') => {
-        const list = memberships.get(userId) ?? [];
-        const existing = list.find((m) => m.cohort.id === cohort.id);
-        if (existing) existing.role = existing.role === 'instructor' || role === 'instructor' ? 'instructor' : 'learner';
-        else list.push({ cohort, role });
-        memberships.set(userId, list);
-      };
-      // Every live cohort's learners and instructors in two queries (this runs on every scheduler tick), in the
-      // order reading them cohort by cohort gives: cohorts in list order, learners then instructors, by user id.
-      const liveIds = live.map((c) => c.id);
-      const learnersOf = groupByCohort(
-        db()
-          .select({ cohortId: enrolments.cohortId, userId: enrolments.userId })
-          .from(enrolments)
-          .where(and(inArray(enrolments.cohortId, liveIds), eq(enrolments.status, 'active')))
-          .orderBy(asc(enrolments.cohortId), asc(enrolments.userId))
-          .all(),
-      );
-      const instructorsOf = groupByCohort(
-        db()
-          .select({ cohortId: cohortInstructors.cohortId, userId: cohortInstructors.userId })
-          .from(cohortInstructors)
-          .where(inArray(cohortInstructors.cohortId, liveIds))
-          .orderBy(asc(cohortInstructors.cohortId), asc(cohortInstructors.userId))
-          .all(),
-      );
-      for (const cohort of live) {
-        for (const id of learnersOf.get(cohort.id) ?? []) add(id, cohort, 'learner');
-        for (const id of instructorsOf.get(cohort.id) ?? []) add(id, cohort, 'instructor');
+      const steps = digestSteps(now);
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
       }
-      if (memberships.size === 0) return 0;
-      const ids = [...memberships.keys()];
-      // In chunks: SQLite refuses more than 32,766 bound values in one statement, and a large install has more members.
-      const people: Array<{ id: number; email: string; name: string; timezone: string | null }> = [];
-      const lastRuns = new Map<number, { userId: number; day: string; upTo: number }>();
-      for (let i = 0; i < ids.length; i += ID_CHUNK) {
-        const chunk = ids.slice(i, i + ID_CHUNK);
-        people.push(
-          ...db()
-            .select({ id: users.id, email: users.email, name: users.name, timezone: users.timezone })
-            .from(users)
-            .where(and(inArray(users.id, chunk), eq(users.digestOptOut, false)))
-            .all(),
-        );
-        for (const r of db()
-          .select({ userId: discussionDigests.userId, day: sql<string>`max(${discussionDigests.day})`, upTo: sql<number>`max(${discussionDigests.upToPostId})` })
-          .from(discussionDigests)
-          .where(inArray(discussionDigests.userId, chunk))
-          .groupBy(discussionDigests.userId)
-          .all()) {
-          lastRuns.set(r.userId, r);
-        }
+    },
+
+    /** runDigest with requests let in every few members (the scheduler's way). */
+    async runDigestInSteps(now: Date): Promise<number> {
+      const steps = digestSteps(now);
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (people.length === 0) return 0;
-      const due = people.flatMap((person) => {
-        const cohortsOf = memberships.get(person.id)!;
-        const zone = person.timezone ?? cohortsOf[0].cohort.timezone;
-        const local = localDayHour(now, zone);
-        if (local.hour < DIGEST_HOUR) return [];
-        const last = lastRuns.get(person.id);
-        if (last && last.day >= local.day) return [];
-        return [{ person, zone, day: local.day, cohortsOf, since: last?.upTo ?? null }];
-      });
-      if (due.length === 0) return 0;
-      const upTo = db().select({ max: sql<number | null>`max(${posts.id})` }).from(posts).get()?.max ?? 0;
-      // Members of the same cohorts with the same last digest read the same posts: read them once per run, not per member.
-      const candidates = new Map<string, DigestRow[]>();
-      const postsFor = (cohortIds: number[], since: number | null): DigestRow[] => {
-        const key = `${cohortIds.join(',')}|${since ?? 'day'}`;
-        let rows = candidates.get(key);
-        if (!rows) {
-          // First digest ever: the last day's posts, not the whole history.
-          const after = since !== null ? gt(posts.id, since) : gt(posts.createdAt, new Date(now.getTime() - 86_400_000));
-          rows =
-            upTo === 0
-              ? []
-              : db()
-                  .select({
-                    id: posts.id,
-                    cohortId: posts.cohortId,
-                    threadId: posts.threadId,
-                    html: posts.html,
-                    createdAt: posts.createdAt,
-                    authorId: posts.authorId,
-                    authorName: users.name,
-                    threadTitle: threads.title,
-                    week: threads.week,
-                  })
-                  .from(posts)
-                  .innerJoin(threads, eq(threads.id, posts.threadId))
-                  .innerJoin(users, eq(users.id, posts.authorId))
-                  .where(and(inArray(posts.cohortId, cohortIds), after, sql`${posts.id} <= ${upTo}`, isNull(posts.deletedAt), eq(posts.hidden, false), eq(threads.hidden, false)))
-                  .orderBy(asc(posts.cohortId), asc(posts.threadId), asc(posts.id))
-                  .all();
-          candidates.set(key, rows);
-        }
-        return rows;
-      };
-      const texts = new Map<number, string>();
-      let sent = 0;
-      for (const d of due) {
-        const cohortIds = d.cohortsOf.map((m) => m.cohort.id);
-        const rows = postsFor(cohortIds, d.since).filter((r) => {
-          if (r.authorId === d.person.id) return false;
-          const m = d.cohortsOf.find((c) => c.cohort.id === r.cohortId)!;
-          if (m.role !== 'learner' || r.week === null) return true;
-          const opens = m.cohort.timeline.weeks[r.week - 1]?.opensAt;
-          return !opens || opens.getTime() <= now.getTime();
-        });
-        const model = digestModel(d.cohortsOf.map((m) => m.cohort), rows, d.zone, texts);
-        db().transaction((tx) => {
-          const run = tx
-            .insert(discussionDigests)
-            .values({ userId: d.person.id, day: d.day, upToPostId: upTo, postCount: rows.length, createdAt: now })
-            .onConflictDoNothing()
-            .run();
-          if (run.changes === 0 || rows.length === 0) return;
-          const queued = ctx.mailer.enqueue(tx, {
-            to: d.person.email,
-            subject: rows.length === 1 ? '1 new post in your cohort discussions' : `${rows.length} new posts in your cohort discussions`,
-            template: 'discussions-digest',
-            data: { name: d.person.name || 'there', day: formatDay(now, d.zone), total: rows.length, plural: rows.length !== 1, cohorts: model, profileUrl: `${ctx.baseUrl}/profile` },
-            dedupeKey: `digest:${d.person.id}:${d.day}`,
-          });
-          if (queued) sent++;
-        });
-      }
-      return sent;
     },
   };
+
+  /** The daily digest run (see runDigest), pausing (yield) every few members. */
+  function* digestSteps(now: Date): Generator<void, number> {
+    const live = ctx.cohorts.list().filter((c) => now.getTime() < c.timeline.accessEndsAt.getTime());
+    if (live.length === 0) return 0;
+    const memberships = new Map<number, Array<{ cohort: Cohort; role: 'learner' | 'instructor' }>>();
+    const add = (userId: number, cohort: Cohort, role: 'learner' | 'instructor') => {
+      const list = memberships.get(userId) ?? [];
+      const existing = list.find((m) => m.cohort.id === cohort.id);
+      if (existing) existing.role = existing.role === 'instructor' || role === 'instructor' ? 'instructor' : 'learner';
+      else list.push({ cohort, role });
+      memberships.set(userId, list);
+    };
+    // Every live cohort's learners and instructors in two queries (this runs on every scheduler tick), in the
+    // order reading them cohort by cohort gives: cohorts in list order, learners then instructors, by user id.
+    const liveIds = live.map((c) => c.id);
+    const learnersOf = groupByCohort(
+      db()
+        .select({ cohortId: enrolments.cohortId, userId: enrolments.userId })
+        .from(enrolments)
+        .where(and(inArray(enrolments.cohortId, liveIds), eq(enrolments.status, 'active')))
+        .orderBy(asc(enrolments.cohortId), asc(enrolments.userId))
+        .all(),
+    );
+    const instructorsOf = groupByCohort(
+      db()
+        .select({ cohortId: cohortInstructors.cohortId, userId: cohortInstructors.userId })
+        .from(cohortInstructors)
+        .where(inArray(cohortInstructors.cohortId, liveIds))
+        .orderBy(asc(cohortInstructors.cohortId), asc(cohortInstructors.userId))
+        .all(),
+    );
+    for (const cohort of live) {
+      for (const id of learnersOf.get(cohort.id) ?? []) add(id, cohort, 'learner');
+      for (const id of instructorsOf.get(cohort.id) ?? []) add(id, cohort, 'instructor');
+    }
+    if (memberships.size === 0) return 0;
+    const ids = [...memberships.keys()];
+    // In chunks: SQLite refuses more than 32,766 bound values in one statement, and a large install has more members.
+    const people: Array<{ id: number; email: string; name: string; timezone: string | null }> = [];
+    const lastRuns = new Map<number, { userId: number; day: string; upTo: number }>();
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      const chunk = ids.slice(i, i + ID_CHUNK);
+      people.push(
+        ...db()
+          .select({ id: users.id, email: users.email, name: users.name, timezone: users.timezone })
+          .from(users)
+          .where(and(inArray(users.id, chunk), eq(users.digestOptOut, false)))
+          .all(),
+      );
+      for (const r of db()
+        .select({ userId: discussionDigests.userId, day: sql<string>`max(${discussionDigests.day})`, upTo: sql<number>`max(${discussionDigests.upToPostId})` })
+        .from(discussionDigests)
+        .where(inArray(discussionDigests.userId, chunk))
+        .groupBy(discussionDigests.userId)
+        .all()) {
+        lastRuns.set(r.userId, r);
+      }
+    }
+    if (people.length === 0) return 0;
+    const due = people.flatMap((person) => {
+      const cohortsOf = memberships.get(person.id)!;
+      const zone = person.timezone ?? cohortsOf[0].cohort.timezone;
+      const local = localDayHour(now, zone);
+      if (local.hour < DIGEST_HOUR) return [];
+      const last = lastRuns.get(person.id);
+      if (last && last.day >= local.day) return [];
+      return [{ person, zone, day: local.day, cohortsOf, since: last?.upTo ?? null }];
+    });
+    if (due.length === 0) return 0;
+    const upTo = db().select({ max: sql<number | null>`max(${posts.id})` }).from(posts).get()?.max ?? 0;
+    // Members of the same cohorts with the same last digest read the same posts: read them once per run, not per member.
+    const candidates = new Map<string, DigestRow[]>();
+    const postsFor = (cohortIds: number[], since: number | null): DigestRow[] => {
+      const key = `${cohortIds.join(',')}|${since ?? 'day'}`;
+      let rows = candidates.get(key);
+      if (!rows) {
+        // First digest ever: the last day's posts, not the whole history.
+        const after = since !== null ? gt(posts.id, since) : gt(posts.createdAt, new Date(now.getTime() - 86_400_000));
+        rows =
+          upTo === 0
+            ? []
+            : db()
+                .select({
+                  id: posts.id,
+                  cohortId: posts.cohortId,
+                  threadId: posts.threadId,
+                  html: posts.html,
+                  createdAt: posts.createdAt,
+                  authorId: posts.authorId,
+                  authorName: users.name,
+                  threadTitle: threads.title,
+                  week: threads.week,
+                })
+                .from(posts)
+                .innerJoin(threads, eq(threads.id, posts.threadId))
+                .innerJoin(users, eq(users.id, posts.authorId))
+                .where(and(inArray(posts.cohortId, cohortIds), after, sql`${posts.id} <= ${upTo}`, isNull(posts.deletedAt), eq(posts.hidden, false), eq(threads.hidden, false)))
+                .orderBy(asc(posts.cohortId), asc(posts.threadId), asc(posts.id))
+                .all();
+        candidates.set(key, rows);
+      }
+      return rows;
+    };
+    const texts = new Map<number, string>();
+    let sent = 0;
+    let done = 0;
+    for (const d of due) {
+      const cohortIds = d.cohortsOf.map((m) => m.cohort.id);
+      const rows = postsFor(cohortIds, d.since).filter((r) => {
+        if (r.authorId === d.person.id) return false;
+        const m = d.cohortsOf.find((c) => c.cohort.id === r.cohortId)!;
+        if (m.role !== 'learner' || r.week === null) return true;
+        const opens = m.cohort.timeline.weeks[r.week - 1]?.opensAt;
+        return !opens || opens.getTime() <= now.getTime();
+      });
+      const model = digestModel(d.cohortsOf.map((m) => m.cohort), rows, d.zone, texts);
+      db().transaction((tx) => {
+        const run = tx
+          .insert(discussionDigests)
+          .values({ userId: d.person.id, day: d.day, upToPostId: upTo, postCount: rows.length, createdAt: now })
+          .onConflictDoNothing()
+          .run();
+        if (run.changes === 0 || rows.length === 0) return;
+        const queued = ctx.mailer.enqueue(tx, {
+          to: d.person.email,
+          subject: rows.length === 1 ? '1 new post in your cohort discussions' : `${rows.length} new posts in your cohort discussions`,
+          template: 'discussions-digest',
+          data: { name: d.person.name || 'there', day: formatDay(now, d.zone), total: rows.length, plural: rows.length !== 1, cohorts: model, profileUrl: `${ctx.baseUrl}/profile` },
+          dedupeKey: `digest:${d.person.id}:${d.day}`,
+        });
+        if (queued) sent++;
+      });
+      // A pause every few members: the scheduler lets requests in (a large install has many thousand digests).
+      if (++done % 50 === 0) yield;
+    }
+    return sent;
+  }
 
   /** The digest's view model: cohorts, then threads with a few post excerpts each. */
   function digestModel(cohortList: Cohort[], rows: DigestRow[], zone: string, texts: Map<number, string>) {

@@ -4,7 +4,7 @@ import { eq, like } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
 import { createWorld, post, startThread, type World } from './setup.js';
-import { signInBrowser } from '../helpers/factories.js';
+import { enrolLearner, signInBrowser } from '../helpers/factories.js';
 import { TestSmtp } from '../helpers/smtp.js';
 import { outbox } from '../../server/outbox-schema.js';
 import { discussionDigests } from '../../modules/discussions/schema.js';
@@ -178,6 +178,22 @@ describe('the daily digest', () => {
     w.t.clock.set('2026-03-03T07:00:00.000Z');
     expect(w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(2);
     expect((await digestsTo(w.a.learner2.email))[0]?.text).toContain('so many of us');
+  });
+
+  it('lets the server answer requests while many members’ digests are written, and writes each once', async () => {
+    w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
+    await startThread(w.a.learner.api, w.a.id, 'Busy', 'plenty to read');
+    for (let i = 0; i < 150; i++) enrolLearner(w.t, w.a.id);
+    w.t.clock.set('2026-03-03T07:00:00.000Z');
+    const written = () => w.t.ctx.db.select().from(discussionDigests).all().length;
+    const run = w.t.ctx.discussions.runDigestInSteps(w.t.clock.now());
+    const res = await w.t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    // Answered mid-run: some digests written, not all.
+    expect(written()).toBeLessThan(150);
+    expect(await run).toBe(152);
+    expect(written()).toBe(155);
+    expect(w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(0);
   });
 
   it('is delivered through a real SMTP server', async () => {

@@ -234,6 +234,19 @@ export function createDiscussionService(ctx: AppContext) {
     .from(threads)
     .where(and(eq(threads.id, sql.placeholder('id')), eq(threads.cohortId, sql.placeholder('cohortId'))))
     .prepare();
+  // One digest row per member and day (prepared: the 07:00 run writes one per member). It runs on the connection of
+  // the transaction around it, so it is part of it.
+  const digestRowStmt = ctx.db
+    .insert(discussionDigests)
+    .values({
+      userId: sql.placeholder('userId'),
+      day: sql.placeholder('day'),
+      upToPostId: sql.placeholder('upToPostId'),
+      postCount: sql.placeholder('postCount'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .onConflictDoNothing()
+    .prepare();
   const threadListStaffStmt = threadListStmt(true);
   const threadListLearnerStmt = threadListStmt(false);
   const weekThreadCountStmt = ctx.db
@@ -773,11 +786,7 @@ export function createDiscussionService(ctx: AppContext) {
       });
       const model = digestModel(d.cohortsOf.map((m) => m.cohort), rows, d.zone, texts);
       db().transaction((tx) => {
-        const run = tx
-          .insert(discussionDigests)
-          .values({ userId: d.person.id, day: d.day, upToPostId: upTo, postCount: rows.length, createdAt: now })
-          .onConflictDoNothing()
-          .run();
+        const run = digestRowStmt.run({ userId: d.person.id, day: d.day, upToPostId: upTo, postCount: rows.length, createdAt: now });
         if (run.changes === 0 || rows.length === 0) return;
         const queued = ctx.mailer.enqueue(tx, {
           to: d.person.email,

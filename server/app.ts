@@ -14,6 +14,7 @@ import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js'
 import { createScheduler } from './scheduler.js';
 import { createPanels } from './panels.js';
 import { createProgressHook } from './progress-hook.js';
+import { createPageCache } from './page-cache.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
 import auth from './plugins/auth.js';
@@ -46,6 +47,8 @@ export interface CohortCourseOptions {
   workers?: boolean;
   /** Cache compiled templates (default true; false re-reads templates on each request, for template work). */
   cacheTemplates?: boolean;
+  /** Memory for rendered cohort pages, in bytes (default 32 MiB; 0 turns the page cache off). */
+  pageCacheBytes?: number;
   /** Receives the application context once the plugin has booted (services, clock, database). */
   expose?: (ctx: AppContext) => void;
 }
@@ -76,6 +79,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     scheduler,
     panels: createPanels(),
     progress: createProgressHook(),
+    pageCache: createPageCache(opts.database.db, clock, { maxBytes: opts.pageCacheBytes ?? 32 * 2 ** 20 }),
     mailer: createMailer({
       db: opts.database.db,
       clock,

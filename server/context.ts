@@ -6,6 +6,7 @@ import type { Mailer } from './mailer.js';
 import type { Scheduler } from './scheduler.js';
 import type { Panels } from './panels.js';
 import type { ProgressHook } from './progress-hook.js';
+import type { PageCache } from './page-cache.js';
 
 /** Modules add their services here by declaration merging (see modules/<name>/index.ts). */
 export interface AppContext {
@@ -18,6 +19,8 @@ export interface AppContext {
   panels: Panels;
   /** Progress-changed notifications (certificates listen). */
   progress: ProgressHook;
+  /** Rendered cohort pages, per person, until what they show changes. */
+  pageCache: PageCache;
   baseUrl: string;
   /** The URL prefix the plugin is mounted under ('' at the root). */
   prefix: string;

@@ -6,7 +6,6 @@ import { BadInput } from '../../server/errors.js';
 import { requireUser } from '../../server/plugins/auth.js';
 import { IdParam, Instant, problemResponses } from '../../server/schemas.js';
 import { contentDisposition, uploadError } from './files.js';
-import { renderWorkbook } from './pdf.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import type { ExtensionDoc, FileDoc, SubmissionDoc, SaveResult, ListRow } from './service.js';
 
@@ -363,6 +362,8 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const access = cohorts.access(request.user, request.params.id);
+      // pdf-lib and fontkit are loaded on the first workbook, not at start: they are about 20 MB of memory.
+      const { renderWorkbook } = await import('./pdf.js');
       const bytes = await renderWorkbook(assignments.workbook(access));
       const slug = access.cohort.courseSlug;
       return reply

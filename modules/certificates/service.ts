@@ -14,7 +14,6 @@ import { evaluate, type AttendanceProgress, type Evaluation, type ProgressFacts,
 import { base32Code } from './code.js';
 import { certificateNudges, certificates } from './schema.js';
 import { ensureSigningKey, KEYS_PATH, publicKeys, signCredential, type DataIntegrityProof, type PublicJwk, type SigningKey } from './signing.js';
-import { renderCertificatePdf } from './pdf.js';
 
 export type CertificateRow = typeof certificates.$inferSelect;
 
@@ -548,6 +547,8 @@ export function createCertificateService(ctx: AppContext) {
       const hit = pdfCache.get(cacheKey);
       if (hit) return hit;
       const v = service.view(row);
+      // pdf-lib and fontkit are loaded on the first PDF, not at start: they are about 20 MB of memory.
+      const { renderCertificatePdf } = await import('./pdf.js');
       const bytes = await renderCertificatePdf({
         code: row.code,
         learnerName: row.learnerName,

@@ -371,7 +371,7 @@ const routes: FastifyPluginAsync = async (app) => {
 
   fastify.get(
     '/cohorts/:id/discussions',
-    { schema: { hide: true, params: CohortParams, querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }) } },
+    { schema: { hide: true, params: CohortParams, querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }) }, ...fastify.cc.pageCache.cohortPage() },
     async (request, reply) => {
       const access = cohorts.access(request.user, request.params.id);
       return reply.page('discussions/list', listModel(access, { done: request.query.done }));
@@ -402,7 +402,10 @@ const routes: FastifyPluginAsync = async (app) => {
 
   fastify.get(
     '/cohorts/:id/discussions/:threadId',
-    { schema: { hide: true, params: ThreadParams, querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })), done: Type.Optional(Type.String({ maxLength: 40 })) }) } },
+    {
+      schema: { hide: true, params: ThreadParams, querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })), done: Type.Optional(Type.String({ maxLength: 40 })) }) },
+      ...fastify.cc.pageCache.cohortPage(),
+    },
     async (request, reply) => {
       const access = cohorts.access(request.user, request.params.id);
       const scope = discussions.threadInCohort(access, request.params.threadId);

@@ -1,0 +1,116 @@
+// Rendered pages of a cohort kept in memory per person, served again until anything they show could have changed.
+//
+// A cohort home, week or thread page reads from six modules (a few dozen queries and a template) and is the same
+// until one of three things happens: a row of that cohort changes, one of the reader's own marks changes (posts they
+// have read), or people's names or the signing key change. Triggers bump a counter per scope inside the writing
+// transaction (migrations/0009_cache-version-triggers.sql), so every write path counts: a module, the CLI, another
+// process. A page is also tied to the clock's minute, because weeks open, deadlines pass and sessions go live on whole
+// minutes. Only what the page would have been is served: the user, their CSRF cookie (the page's form tokens are bound
+// to it) and the full URL (query strings carry the flash notices) are in the key, access is decided by the request's
+// session before the cache is asked, and a response that sets a cookie or is not a 200 is never kept.
+import { sql } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Db } from './db.js';
+import { cacheVersions } from './cache-schema.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    pageCacheSlot?: { key: string; version: number; minute: number } | null;
+  }
+}
+
+interface Entry {
+  version: number;
+  minute: number;
+  /** UTF-8, as sent: its length is the memory it holds, and a hit sends it without encoding it again. */
+  body: Buffer;
+}
+
+export interface PageCacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  bytes: number;
+}
+
+export interface PageCache {
+  /** Route options (preHandler + onSend) that cache a GET page of the cohort named by the `:id` path parameter. */
+  cohortPage(): Pick<RouteShorthandOptions, 'preHandler' | 'onSend'>;
+  stats(): PageCacheStats;
+  clear(): void;
+}
+
+const CSRF_COOKIE = 'cc_csrf';
+
+export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }): PageCache {
+  const entries = new Map<string, Entry>();
+  let bytes = 0;
+  let hits = 0;
+  let misses = 0;
+  const versionStmt = db
+    .select({ v: sql<number>`coalesce(sum(${cacheVersions.version}), 0)` })
+    .from(cacheVersions)
+    .where(sql`${cacheVersions.scope} in ('g', ${sql.placeholder('cohort')}, ${sql.placeholder('user')})`)
+    .prepare();
+
+  const cost = (key: string, e: Entry) => e.body.length + key.length * 2 + 64;
+  const drop = (key: string, e: Entry) => {
+    entries.delete(key);
+    bytes -= cost(key, e);
+  };
+
+  function store(key: string, version: number, minute: number, html: string) {
+    const entry = { version, minute, body: Buffer.from(html) };
+    const size = cost(key, entry);
+    if (size > opts.maxBytes / 8) return;
+    const old = entries.get(key);
+    if (old) drop(key, old);
+    entries.set(key, entry);
+    bytes += size;
+    // A Map iterates in insertion order, and a hit re-inserts its entry: the first entries are the least recently used.
+    for (const [k, e] of entries) {
+      if (bytes <= opts.maxBytes) break;
+      drop(k, e);
+    }
+  }
+
+  async function lookup(request: FastifyRequest, reply: FastifyReply) {
+    request.pageCacheSlot = null;
+    const user = request.user;
+    const csrf = request.cookies?.[CSRF_COOKIE];
+    const cohortId = Number((request.params as { id?: string }).id);
+    // Without a CSRF cookie the page would set one; without a user there is nothing personal to keep.
+    if (opts.maxBytes <= 0 || request.method !== 'GET' || !user || !csrf || !Number.isSafeInteger(cohortId) || cohortId <= 0) return;
+    const version = versionStmt.get({ cohort: `c:${cohortId}`, user: `u:${user.id}` })?.v ?? 0;
+    const minute = Math.floor(clock.now().getTime() / 60_000);
+    const key = `${user.id}\u0000${csrf}\u0000${request.url}`;
+    const hit = entries.get(key);
+    if (hit && hit.version === version && hit.minute === minute) {
+      hits++;
+      entries.delete(key);
+      entries.set(key, hit);
+      return reply.code(200).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-page-cache', 'hit').send(hit.body);
+    }
+    if (hit) drop(key, hit);
+    misses++;
+    request.pageCacheSlot = { key, version, minute };
+  }
+
+  async function keep(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    const slot = request.pageCacheSlot;
+    if (!slot) return payload;
+    reply.header('x-page-cache', 'miss');
+    if (reply.statusCode === 200 && typeof payload === 'string' && !reply.hasHeader('set-cookie')) store(slot.key, slot.version, slot.minute, payload);
+    return payload;
+  }
+
+  return {
+    cohortPage: () => ({ preHandler: lookup, onSend: keep }),
+    stats: () => ({ hits, misses, entries: entries.size, bytes }),
+    clear() {
+      entries.clear();
+      bytes = 0;
+    },
+  };
+}

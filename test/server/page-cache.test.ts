@@ -1,0 +1,165 @@
+// The page cache serves a cohort page again only while nothing it shows can have changed: a write in the cohort
+// (from any path, another process included), the reader's own marks, a renamed person or the next minute of the
+// clock all make the next view a fresh render, and nobody is ever served someone else's page.
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { apiAs, type Browser } from '../helpers/http.js';
+import { enrolLearner, insertCohort, insertUser, signInBrowser } from '../helpers/factories.js';
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp({ now: '2026-03-04T12:00:00.000Z' });
+});
+afterEach(async () => t.close());
+
+async function view(b: Browser, url: string) {
+  const res = await b.get(url);
+  expect(res.statusCode).toBe(200);
+  return { cache: res.headers['x-page-cache'], body: res.body };
+}
+
+function setup() {
+  const instructor = insertUser(t, 'instructor', 'Iris Instructor');
+  const { cohort } = insertCohort(t, { instructor: instructor.email, startDate: '2026-03-02' });
+  const ana = enrolLearner(t, cohort.id, 'Ana Learner');
+  const ben = enrolLearner(t, cohort.id, 'Ben Learner');
+  const weekThread = t.ctx.discussions.listThreads(t.ctx.cohorts.access(ana.user, cohort.id)).find((x) => x.week === 1)!;
+  return { instructor, cohort, ana, ben, weekThread };
+}
+
+describe('page cache', () => {
+  it('serves a repeated view from memory, and a post by another member makes the next view fresh', async () => {
+    const { cohort, ana, ben, weekThread } = setup();
+    const browser = await signInBrowser(t, ana.email);
+    const home = `/cohorts/${cohort.id}`;
+    const first = await view(browser, home);
+    expect(first.cache).toBe('miss');
+    const second = await view(browser, home);
+    expect(second.cache).toBe('hit');
+    expect(second.body).toBe(first.body);
+
+    const threadUrl = `/cohorts/${cohort.id}/discussions/${weekThread.id}`;
+    await view(browser, threadUrl);
+    expect((await view(browser, threadUrl)).cache).toBe('hit');
+
+    const posted = await apiAs(t.app, ben.token)('POST', `/api/v1/threads/${weekThread.id}/posts`, { body: 'Our branch library tried **evening hours** last year.' });
+    expect(posted.statusCode).toBe(201);
+    const after = await view(browser, threadUrl);
+    expect(after.cache).toBe('miss');
+    expect(after.body).toContain('evening hours');
+    expect((await view(browser, home)).cache).toBe('miss');
+  });
+
+  it('a change in another cohort leaves the page cached; people never get each other’s page', async () => {
+    const { cohort, ana, ben } = setup();
+    const other = insertCohort(t, { startDate: '2026-03-02' }).cohort;
+    const stranger = enrolLearner(t, other.id, 'Stranger');
+    const otherThread = t.ctx.discussions.listThreads(t.ctx.cohorts.access(stranger.user, other.id)).find((x) => x.week === 1)!;
+    const anaBrowser = await signInBrowser(t, ana.email);
+    const benBrowser = await signInBrowser(t, ben.email);
+    const home = `/cohorts/${cohort.id}`;
+    await view(anaBrowser, home);
+    const posted = await apiAs(t.app, stranger.token)('POST', `/api/v1/threads/${otherThread.id}/posts`, { body: 'Hello from the other cohort.' });
+    expect(posted.statusCode).toBe(201);
+    expect((await view(anaBrowser, home)).cache).toBe('hit');
+
+    const benHome = await view(benBrowser, home);
+    expect(benHome.cache).toBe('miss');
+    expect(benHome.body).toContain(`Signed in as ${ben.email}`);
+    expect(benHome.body).not.toContain(ana.email);
+
+    // Someone outside the cohort gets the refusal, not anyone's cached page.
+    const strangerBrowser = await signInBrowser(t, stranger.email);
+    expect((await strangerBrowser.get(home)).statusCode).toBe(403);
+  });
+
+  it('the next minute renders again, so a week that opens on the minute shows as open', async () => {
+    const { cohort, ana } = setup();
+    t.clock.set('2026-03-09T07:59:30.000Z'); // week 2 opens at 08:00 London time (GMT)
+    const browser = await signInBrowser(t, ana.email);
+    const home = `/cohorts/${cohort.id}`;
+    const before = await view(browser, home);
+    expect(before.body).not.toContain(`href="/cohorts/${cohort.id}/weeks/2"`);
+    t.clock.set('2026-03-09T07:59:59.000Z');
+    expect((await view(browser, home)).cache).toBe('hit');
+    t.clock.set('2026-03-09T08:00:00.000Z');
+    const opened = await view(browser, home);
+    expect(opened.cache).toBe('miss');
+    expect(opened.body).toContain(`href="/cohorts/${cohort.id}/weeks/2"`);
+  });
+
+  it('a write from another process (here, a rename through a second connection) is seen on the next view', async () => {
+    const { cohort, ana, weekThread } = setup();
+    const browser = await signInBrowser(t, ana.email);
+    const threadUrl = `/cohorts/${cohort.id}/discussions/${weekThread.id}`;
+    expect((await apiAs(t.app, ana.token)('POST', `/api/v1/threads/${weekThread.id}/posts`, { body: 'First thoughts on the plan.' })).statusCode).toBe(201);
+    // The first view marks the new post read (the reader's own marks changed), so the view after that is the first hit.
+    expect((await view(browser, threadUrl)).body).toContain('Ana Learner');
+    expect((await view(browser, threadUrl)).cache).toBe('miss');
+    expect((await view(browser, threadUrl)).cache).toBe('hit');
+
+    const other = new Database(join(t.dir, 'test.db'));
+    try {
+      other.prepare('UPDATE users SET name = ? WHERE id = ?').run('Ana Renamed', ana.user.id);
+    } finally {
+      other.close();
+    }
+    const after = await view(browser, threadUrl);
+    expect(after.cache).toBe('miss');
+    expect(after.body).toContain('Ana Renamed');
+  });
+
+  it('access ends at once: a withdrawn learner and a signed-out browser get no cached page', async () => {
+    const { cohort, ana, ben } = setup();
+    const anaBrowser = await signInBrowser(t, ana.email);
+    const benBrowser = await signInBrowser(t, ben.email);
+    const home = `/cohorts/${cohort.id}`;
+    await view(anaBrowser, home);
+    await view(benBrowser, home);
+    expect((await view(anaBrowser, home)).cache).toBe('hit');
+
+    t.ctx.db.transaction((tx) => t.ctx.cohorts.withdraw(tx, cohort.id, ana.user.id));
+    expect((await anaBrowser.get(home)).statusCode).toBe(403);
+
+    const signOut = await benBrowser.post('/sign-out', {}, { fromPage: home });
+    expect(signOut.statusCode).toBe(303);
+    const res = await benBrowser.get(home);
+    expect(res.statusCode).not.toBe(200);
+    expect(res.headers['x-page-cache']).toBeUndefined();
+  });
+
+  it('a flash notice in the query string is its own page, and an error page is never kept', async () => {
+    const { cohort, ana } = setup();
+    const browser = await signInBrowser(t, ana.email);
+    const week = `/cohorts/${cohort.id}/weeks/1`;
+    await view(browser, week);
+    const saved = await view(browser, `${week}?saved=1`);
+    expect(saved.cache).toBe('miss');
+    expect((await view(browser, week)).cache).toBe('hit');
+    const missing = `/cohorts/${cohort.id}/discussions/999999`;
+    expect((await browser.get(missing)).statusCode).toBe(404);
+    expect((await browser.get(missing)).headers['x-page-cache']).toBe('miss');
+    expect(t.ctx.pageCache.stats().hits).toBeGreaterThan(0);
+  });
+});
+
+describe('cache version triggers', () => {
+  // Tables no cached page reads. A new table must be added here or get triggers in a migration: this test says which.
+  const UNSHOWN = ['__drizzle_migrations', 'cache_versions', 'outbox', 'api_tokens', 'auth_sessions', 'sign_in_links', 'discussion_digests'];
+
+  it('every table a page can show has insert, update and delete triggers that bump a version', () => {
+    const sqlite = t.ctx.database.sqlite;
+    const tables = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[];
+    const triggers = sqlite.prepare(`SELECT tbl_name AS tbl, sql FROM sqlite_master WHERE type = 'trigger'`).all() as Array<{ tbl: string; sql: string }>;
+    const missing: string[] = [];
+    for (const table of tables.filter((x) => !UNSHOWN.includes(x))) {
+      const on = triggers.filter((x) => x.tbl === table && x.sql.includes('cache_versions'));
+      // A new account shows nowhere until it joins a cohort (an enrolment, which has its own trigger).
+      const events = table === 'users' ? ['UPDATE', 'DELETE'] : ['INSERT', 'UPDATE', 'DELETE'];
+      for (const ev of events) if (!on.some((x) => x.sql.includes(`AFTER ${ev} ON`))) missing.push(`${table} ${ev}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});

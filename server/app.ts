@@ -3,13 +3,12 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifySer
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import staticFiles from '@fastify/static';
 import swagger from '@fastify/swagger';
 import type { Transporter } from 'nodemailer';
 import { systemClock, type Clock } from './clock.js';
 import type { AppContext } from './context.js';
-import { openDatabase, type AppDatabase } from './db.js';
+import { openDatabase, type AppDatabase, type Durability } from './db.js';
 import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js';
 import { createScheduler } from './scheduler.js';
 import { createPanels } from './panels.js';
@@ -20,6 +19,7 @@ import views from './plugins/views.js';
 import auth from './plugins/auth.js';
 import errors, { frameworkErrors } from './plugins/errors.js';
 import validation from './plugins/validation.js';
+import securityHeaders from './plugins/security-headers.js';
 import people from '../modules/people/index.js';
 import courses from '../modules/courses/index.js';
 import cohorts from '../modules/cohorts/index.js';
@@ -106,7 +106,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
   await fastify.register(formbody, { bodyLimit: 256 * 1024 });
   // JSON and forms only: a text/plain body is how cross-site forms smuggle requests.
   fastify.removeContentTypeParser('text/plain');
-  await fastify.register(helmet, {
+  await fastify.register(securityHeaders, {
     // Over plain http (local installs) upgrade-insecure-requests and HSTS would break forms.
     hsts: secure,
     contentSecurityPolicy: {
@@ -174,6 +174,8 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
 export interface BuildAppOptions extends Partial<Omit<CohortCourseOptions, 'database' | 'mailTransport'>> {
   /** Open this SQLite file (created and migrated) unless `database` is given. */
   databasePath?: string;
+  /** SQLite synchronous setting for that file (default: DB_SYNCHRONOUS, else normal). */
+  durability?: Durability;
   database?: AppDatabase;
   mailTransport?: Transporter;
   /** Where .eml files go when no transport is given. */
@@ -195,7 +197,7 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     frameworkErrors: frameworkErrors(options.prefix ?? ''),
   });
   const ownsDatabase = !options.database;
-  const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db');
+  const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db', { durability: options.durability });
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
   const mailTransport = options.mailTransport ?? createEmlTransport(options.mailDir ?? 'data/mail');
   const ctxHolder: { ctx?: AppContext } = {};

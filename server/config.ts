@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
+import { durabilityFrom, type Durability } from './db.js';
 
 export interface Config {
   port: number;
@@ -14,6 +15,17 @@ export interface Config {
   mailFrom: string;
   sessionSecret: string;
   logLevel: string;
+  /** Memory for rendered cohort pages, in MiB (0: off). */
+  pageCacheMb: number;
+  /** SQLite synchronous setting: normal (default) or full (an fsync per commit). */
+  durability: Durability;
+}
+
+function pageCacheMb(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 32;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 4096) throw new Error(`PAGE_CACHE_MB must be a number of MiB from 0 to 4096, got "${value}"`);
+  return n;
 }
 
 function port(value: string | undefined): number {
@@ -58,5 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     mailFrom: env.MAIL_FROM || 'Cohort Course <no-reply@cohort-course.local>',
     sessionSecret: sessionSecret(env, databasePath),
     logLevel: env.LOG_LEVEL || 'info',
+    durability: durabilityFrom(env.DB_SYNCHRONOUS),
+    pageCacheMb: pageCacheMb(env.PAGE_CACHE_MB),
   };
 }

@@ -1,4 +1,4 @@
-// Opens SQLite (WAL, synchronous=FULL, foreign keys, busy timeout) and applies drizzle-kit migrations.
+// Opens SQLite (WAL, synchronous NORMAL or FULL, foreign keys, busy timeout) and applies drizzle-kit migrations.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,12 +16,24 @@ export interface AppDatabase {
 }
 
 /** Open (creating if needed) the database file and bring its schema up to date. */
-export function openDatabase(path: string, options: { migrate?: boolean } = {}): AppDatabase {
+export type Durability = 'normal' | 'full';
+
+/** DB_SYNCHRONOUS=full|normal (default normal); anything else is refused, so a typo cannot weaken a choice. */
+export function durabilityFrom(value: string | undefined): Durability {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'normal') return 'normal';
+  if (v === 'full') return 'full';
+  throw new Error(`DB_SYNCHRONOUS must be "normal" or "full", not "${value}"`);
+}
+
+export function openDatabase(path: string, options: { migrate?: boolean; durability?: Durability } = {}): AppDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
-  // FULL: an acknowledged commit survives a power cut, not only a process crash.
-  sqlite.pragma('synchronous = FULL');
+  // NORMAL (with WAL): a commit survives the process crashing or being killed, and the file is never corrupted; a power
+  // cut or kernel crash can lose the commits of the last moments before it. It costs no fsync per commit (about 12 µs
+  // a commit on this machine against 184 µs with FULL). FULL also survives a power cut, for installs that want it.
+  sqlite.pragma(`synchronous = ${(options.durability ?? durabilityFrom(process.env.DB_SYNCHRONOUS)) === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('temp_store = MEMORY');

@@ -8,6 +8,8 @@ import { seedDemo } from './demo.js';
 const config = loadConfig();
 const app = await buildApp({
   databasePath: config.databasePath,
+  durability: config.durability,
+  pageCacheBytes: config.pageCacheMb * 2 ** 20,
   baseUrl: config.baseUrl,
   contentDir: config.contentDir,
   sessionSecret: config.sessionSecret,

@@ -224,6 +224,14 @@ export function createAssignmentService(ctx: AppContext) {
 
   // The worksheet on every week page and every save read these: prepared once. Each takes the caller's `tx` to mark
   // its transaction; prepared statements run on the same connection, so they read and write inside it.
+  // Saving a draft is the most frequent write of a cohort: prepared once (preparing it costs more than running it,
+  // as SQLite compiles the cache-version triggers into every statement on the table).
+  const saveDraftStmt = ctx.db
+    .update(submissions)
+    .set({ draftAnswers: sql`${sql.placeholder('answers')}`, chosenOptions: sql`${sql.placeholder('options')}`, draftSavedAt: sql`${sql.placeholder('at')}`, updatedAt: sql`${sql.placeholder('at')}` })
+    .where(eq(submissions.id, sql.placeholder('id')))
+    .returning({ id: submissions.id, status: submissions.status, late: submissions.late, version: submissions.version, submittedAt: submissions.submittedAt })
+    .prepare(); // `at` is milliseconds: a placeholder inside sql`` is bound as given
   const findRowStmt = ctx.db
     .select()
     .from(submissions)
@@ -453,13 +461,8 @@ export function createAssignmentService(ctx: AppContext) {
         const { answers, options } = cleanInput(assignment, n, input, existing ? parseArray(existing.chosenOptions) : []);
         const row = existing ?? ensureRow(tx, access.cohort.id, access.user.id, n, now);
         if (!input.submit) {
-          const updated = tx
-            .update(submissions)
-            .set({ draftAnswers: JSON.stringify(answers), chosenOptions: JSON.stringify(options), draftSavedAt: now, updatedAt: now })
-            .where(eq(submissions.id, row.id))
-            .returning()
-            .get();
-          return { id: updated.id, status: updated.status, late: updated.late, version: updated.version, submittedAt: updated.submittedAt };
+          // The prepared statement runs on the same connection, so inside this transaction.
+          return saveDraftStmt.get({ answers: JSON.stringify(answers), options: JSON.stringify(options), at: now.getTime(), id: row.id })!;
         }
         const attached = currentFiles(tx, row.id);
         if (Object.keys(answers).length === 0 && attached.length === 0) {

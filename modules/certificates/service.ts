@@ -149,6 +149,9 @@ function cohortSources(sources: ProgressSources, cohort: Cohort): CohortSources 
 const PDF_CACHE_SIZE = 64;
 const MAX_REASON = 500;
 
+/** Attendance not read yet, taken as enough for any rule (see issueIfEligible). */
+const ASSUME_ATTENDED: AttendanceProgress = { attendedOrWatched: Number.POSITIVE_INFINITY, total: 0, missed: [] };
+
 export function createCertificateService(ctx: AppContext) {
   const { clock } = ctx;
   const db = () => ctx.db;
@@ -172,6 +175,14 @@ export function createCertificateService(ctx: AppContext) {
     .from(certificates)
     .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
     .orderBy(desc(certificates.issuedAt), desc(certificates.id))
+    .limit(1)
+    .prepare();
+
+  // The progress hook runs on every post, save and review: whether any certificate exists is all it needs to know.
+  const anyStmt = ctx.db
+    .select({ id: certificates.id })
+    .from(certificates)
+    .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
     .limit(1)
     .prepare();
 
@@ -331,9 +342,18 @@ export function createCertificateService(ctx: AppContext) {
       if (!cohort.course.certificate) return null;
       const e = enrolment(tx, cohortId, userId);
       if (!e || e.status !== 'active' || !e.certificateWanted) return null;
-      if (latestFor(tx, cohortId, userId)) return null;
+      // One already issued (valid or revoked): the hook never issues another.
+      if (anyStmt.get({ cohortId, userId })) return null;
       if (clock.now().getTime() > sources.graceEndsAt(cohortId, userId).getTime()) return null;
-      if (!evaluate(cohort.course.certificate, factsFor(cohortId, userId)).eligible) return null;
+      // The hook runs on every post, save and review, and most of the time a rule is still unmet. Facts are read
+      // cheapest first, each step judged with the facts not yet read taken as met (the rules only ask for "at least"),
+      // so a week-1 post stops after one count instead of reading worksheets and attendance too.
+      const rules = cohort.course.certificate;
+      const posts = sources.posts(cohortId, userId);
+      if (!evaluate(rules, { weeks: [], attendance: ASSUME_ATTENDED, posts }).eligible) return null;
+      const weeks = sources.weekStatuses(cohortId, userId);
+      if (!evaluate(rules, { weeks, attendance: ASSUME_ATTENDED, posts }).eligible) return null;
+      if (!evaluate(rules, { weeks, attendance: sources.attendance(cohortId, userId), posts }).eligible) return null;
       return insert(tx, cohort, ctx.people.get(userId), { how: 'auto', by: null });
     },
 

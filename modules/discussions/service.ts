@@ -193,6 +193,26 @@ export function createDiscussionService(ctx: AppContext) {
       .prepare();
   };
   // A thread page: its size, one page of posts with their authors, and the reader's marker.
+  // Posting: the insert and the thread's activity time, prepared once (SQLite compiles the cache-version triggers
+  // into each statement, so preparing them per post cost more than running them).
+  const insertPostStmt = ctx.db
+    .insert(posts)
+    .values({
+      threadId: sql.placeholder('threadId'),
+      cohortId: sql.placeholder('cohortId'),
+      parentId: sql.placeholder('parentId'),
+      authorId: sql.placeholder('authorId'),
+      markdown: sql.placeholder('markdown'),
+      html: sql.placeholder('html'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .returning()
+    .prepare();
+  const touchThreadStmt = ctx.db
+    .update(threads)
+    .set({ lastPostAt: sql`${sql.placeholder('at')}` })
+    .where(eq(threads.id, sql.placeholder('id')))
+    .prepare();
   const threadPostCountStmt = ctx.db
     .select({ n: sql<number>`count(*)` })
     .from(posts)
@@ -542,12 +562,9 @@ export function createDiscussionService(ctx: AppContext) {
       const { markdown, html } = renderBody(input.body);
       const now = clock.now();
       return db().transaction((tx) => {
-        const post = tx
-          .insert(posts)
-          .values({ threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, html, createdAt: now })
-          .returning()
-          .get();
-        tx.update(threads).set({ lastPostAt: now }).where(eq(threads.id, thread.id)).run();
+        // Prepared statements run on this connection, so inside the transaction.
+        const post = insertPostStmt.get({ threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, html, createdAt: now })!;
+        touchThreadStmt.run({ at: now.getTime(), id: thread.id });
         ctx.progress.changed(tx, access.cohort.id, access.user.id);
         return post;
       });

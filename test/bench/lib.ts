@@ -93,7 +93,7 @@ export async function load(opts: LoadOptions): Promise<autocannon.Result> {
 }
 
 /** Print results as an aligned table (with the target and whether it is met, when given). */
-export function printTable(rows: Array<ScenarioResult & { target?: number }>): void {
+export function printTable(rows: Array<ScenarioResult & { target?: number | null }>): void {
   const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio', 'target'];
   const lines = rows.map((r) => [
     r.name,
@@ -105,7 +105,7 @@ export function printTable(rows: Array<ScenarioResult & { target?: number }>): v
     String(r.bytes),
     r.baselineReqPerSec.toFixed(0),
     `${(r.ratio * 100).toFixed(1)} %`,
-    r.target === undefined ? '' : `${(r.target * 100).toFixed(0)} % ${r.ratio >= r.target ? 'met' : 'below'}${r.p99 < 25 ? '' : ', p99 ≥ 25 ms'}`,
+    r.target === undefined || r.target === null ? (r.p99 < 25 ? '' : 'p99 ≥ 25 ms') : `${(r.target * 100).toFixed(0)} % ${r.ratio >= r.target ? 'met' : 'below'}${r.p99 < 25 ? '' : ', p99 ≥ 25 ms'}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');

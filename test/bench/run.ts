@@ -32,40 +32,30 @@ interface Learner {
 
 interface Scenario {
   name: string;
-  /** The issue's target: throughput as a share of the same-size baseline. */
-  target: number;
+  /** The issue's target: throughput as a share of the same-size baseline (null: reported, no target). */
+  target: number | null;
+  /** Run against a second server with the page cache off (PAGE_CACHE_MB=0): every request renders. */
+  uncached?: boolean;
   /** Build the request for the i-th call (rotating over signed-in learners). */
   request(data: BenchData, learners: Learner[], i: number): { method: 'GET' | 'POST' | 'PUT'; path: string; cookie?: string; body?: string };
 }
 
 const at = <T>(list: T[], i: number) => list[i % list.length];
 
+/** A signed-in learner's GET of their cohort home, week 1 page or week-1 thread. */
+function pageRequest(page: 'cohort-home' | 'week-page' | 'thread-page', ls: Learner[], i: number) {
+  const l = at(ls, i);
+  const path = { 'cohort-home': `/cohorts/${l.cohortId}`, 'week-page': `/cohorts/${l.cohortId}/weeks/1`, 'thread-page': `/cohorts/${l.cohortId}/discussions/${l.threadId}` }[page];
+  return { method: 'GET' as const, path, cookie: l.cookie };
+}
+
 const scenarios: Scenario[] = [
   { name: 'catalogue', target: 0.25, request: () => ({ method: 'GET', path: '/' }) },
-  {
-    name: 'cohort-home',
-    target: 0.25,
-    request: (_d, ls, i) => {
-      const l = at(ls, i);
-      return { method: 'GET', path: `/cohorts/${l.cohortId}`, cookie: l.cookie };
-    },
-  },
-  {
-    name: 'week-page',
-    target: 0.25,
-    request: (_d, ls, i) => {
-      const l = at(ls, i);
-      return { method: 'GET', path: `/cohorts/${l.cohortId}/weeks/1`, cookie: l.cookie };
-    },
-  },
-  {
-    name: 'thread-page',
-    target: 0.1,
-    request: (_d, ls, i) => {
-      const l = at(ls, i);
-      return { method: 'GET', path: `/cohorts/${l.cohortId}/discussions/${l.threadId}`, cookie: l.cookie };
-    },
-  },
+  { name: 'cohort-home', target: 0.25, request: (_d, ls, i) => pageRequest('cohort-home', ls, i) },
+  { name: 'week-page', target: 0.25, request: (_d, ls, i) => pageRequest('week-page', ls, i) },
+  { name: 'thread-page', target: 0.1, request: (_d, ls, i) => pageRequest('thread-page', ls, i) },
+  // The same pages with the page cache off: what a first view, or a view after a change in the cohort, costs.
+  ...(['cohort-home', 'week-page', 'thread-page'] as const).map((name) => ({ name: `${name}-uncached`, target: null, uncached: true, request: (d: BenchData, ls: Learner[], i: number) => pageRequest(name, ls, i) })),
   {
     // A first visit from a link in an email or on a CV: no cookies.
     name: 'certificate-verification',
@@ -134,7 +124,7 @@ async function peakRss<T>(rssMb: () => number, fn: () => Promise<T>): Promise<{ 
 }
 
 async function main() {
-  const results: Array<ScenarioResult & { target: number; meetsTarget: boolean; p99Under25: boolean }> = [];
+  const results: Array<ScenarioResult & { target: number | null; meetsTarget: boolean | null; p99Under25: boolean }> = [];
   const rss: Record<string, { idle: number; peak: number }> = {};
   const generation: Record<string, { total: number; catchUp: number; reused: boolean }> = {};
   const baseline = await startChild(join(here, 'baseline-server.ts'), {}, '/static/10');
@@ -149,27 +139,28 @@ async function main() {
         `\n${scale}× data ${reused ? 'reused' : 'generated'} (${data.seconds.total.toFixed(1)} s, scheduler catch-up ${data.seconds.catchUp.toFixed(1)} s):`,
         data.counts,
       );
-      const server = await startChild(
-        join(root, 'server/start.ts'),
-        {
-          NODE_ENV: 'production',
-          DATABASE_PATH: dbPath,
-          MAIL_DIR: join(dataDir, 'mail'),
-          LOG_LEVEL: 'warn',
-          DEMO: '0',
-          SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-00',
-        },
-        '/healthz',
-        process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : [],
-      );
+      const serverEnv = {
+        NODE_ENV: 'production',
+        DATABASE_PATH: dbPath,
+        MAIL_DIR: join(dataDir, 'mail'),
+        LOG_LEVEL: 'warn',
+        DEMO: '0',
+        SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+      };
+      const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : [];
+      const selected = scenarios.filter((x) => !only || only.has(x.name));
+      const server = await startChild(join(root, 'server/start.ts'), serverEnv, '/healthz', profile);
+      // A second server on the same database with the page cache off, for the -uncached scenarios (same cookie secret).
+      const uncached = selected.some((x) => x.uncached) ? await startChild(join(root, 'server/start.ts'), { ...serverEnv, PAGE_CACHE_MB: '0' }, '/healthz', profile) : null;
       let peak = 0;
       try {
         const learners = await signInBrowsers(server.url, data);
         const idle = server.rssMb();
-        for (const s of scenarios.filter((x) => !only || only.has(x.name))) {
+        for (const s of selected) {
+          const target = s.uncached && uncached ? uncached : server;
           // One call to learn the body size (and prove the route answers 2xx), then a short warm-up.
           const probe = s.request(data, learners, 0);
-          const res = await fetch(server.url + probe.path, {
+          const res = await fetch(target.url + probe.path, {
             method: probe.method,
             headers: { ...(probe.cookie ? { cookie: probe.cookie } : {}), ...(probe.body ? { 'content-type': 'application/json' } : {}) },
             body: probe.body,
@@ -177,10 +168,10 @@ async function main() {
           const body = await res.text();
           if (res.status >= 300) throw new Error(`${s.name}: ${probe.method} ${probe.path} answered ${res.status}: ${body.slice(0, 300)}`);
           const bytes = Buffer.byteLength(body);
-          if (warmup > 0) await load({ url: server.url, duration: warmup, connections: CONNECTIONS, requests: toAutocannon(s, data, learners) });
-          const measured = await peakRss(server.rssMb, () => load({ url: server.url, duration: seconds, connections: CONNECTIONS, requests: toAutocannon(s, data, learners) }));
+          if (warmup > 0) await load({ url: target.url, duration: warmup, connections: CONNECTIONS, requests: toAutocannon(s, data, learners) });
+          const measured = await peakRss(target.rssMb, () => load({ url: target.url, duration: seconds, connections: CONNECTIONS, requests: toAutocannon(s, data, learners) }));
           const r = measured.result;
-          peak = Math.max(peak, measured.peak);
+          if (target === server) peak = Math.max(peak, measured.peak);
           // The baseline right after, with a body of the same size, so both see the same machine.
           const bucket = Math.max(1000, Math.round(bytes / 1000) * 1000);
           const base = await load({ url: baseline.url, duration: seconds, connections: CONNECTIONS, requests: [{ method: 'GET', path: `/static/${bucket}` }] });
@@ -197,7 +188,7 @@ async function main() {
             baselineReqPerSec: base.requests.average,
             ratio,
             target: s.target,
-            meetsTarget: ratio >= s.target,
+            meetsTarget: s.target === null ? null : ratio >= s.target,
             p99Under25: r.latency.p99 < 25,
           });
           printTable(results.slice(-1));
@@ -205,6 +196,7 @@ async function main() {
         rss[`${scale}x`] = { idle: Math.round(idle), peak: Math.round(peak) };
       } finally {
         await stopChild(server.child);
+        if (uncached) await stopChild(uncached.child);
       }
     }
   } finally {

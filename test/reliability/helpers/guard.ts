@@ -9,8 +9,11 @@ export class WriteGuard {
   private mark = 0;
   constructor(
     private sqlite: Database.Database,
-    /** Tables a refused request may still touch: read markers written while re-rendering a page. */
-    private ignore: string[] = ['thread_reads'],
+    /**
+     * Tables a refused request may still touch: read markers written while re-rendering a page, and the page-cache
+     * versions that the triggers on every other table bump (a real write always shows in its own table too).
+     */
+    private ignore: string[] = ['thread_reads', 'cache_versions'],
   ) {
     const tables = sqlite
       .prepare("select name from main.sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'")

@@ -65,6 +65,30 @@ export async function startChild(
   return { child, url, rssMb };
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 per second)
+}
+
+/**
+ * Wait until a freshly started server has finished its start-up work (the scheduler's first pass: certificate sweep,
+ * week notices, digests over every member), i.e. until it uses under 5 % of a core for two seconds in a row, so
+ * scenarios measure the steady state. Returns the seconds waited (at most `maxSeconds`).
+ */
+export async function settle(pid: number, maxSeconds = 180): Promise<number> {
+  const started = Date.now();
+  let quiet = 0;
+  let last = cpuSeconds(pid);
+  while ((Date.now() - started) / 1000 < maxSeconds && quiet < 2) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuSeconds(pid);
+    quiet = now - last < 0.05 ? quiet + 1 : 0;
+    last = now;
+  }
+  return (Date.now() - started) / 1000;
+}
+
 /** Stop a child and wait for it to exit. */
 export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;

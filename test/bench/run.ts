@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import type autocannon from 'autocannon';
 import { generate, reuse, type BenchData } from './generate.js';
-import { load, printTable, startChild, stopChild, type ScenarioResult } from './lib.js';
+import { load, printTable, settle, startChild, stopChild, type ScenarioResult } from './lib.js';
 import { certificateCheckCurve } from './certificate-check.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -127,6 +127,8 @@ async function main() {
   const results: Array<ScenarioResult & { target: number | null; meetsTarget: boolean | null; p99Under25: boolean }> = [];
   const rss: Record<string, { idle: number; peak: number }> = {};
   const generation: Record<string, { total: number; catchUp: number; reused: boolean }> = {};
+  /** Seconds each scale's server took to finish its start-up work before measuring. */
+  const startup: Record<string, number> = {};
   const baseline = await startChild(join(here, 'baseline-server.ts'), {}, '/static/10');
   try {
     for (const scale of scales) {
@@ -154,6 +156,9 @@ async function main() {
       const uncached = selected.some((x) => x.uncached) ? await startChild(join(root, 'server/start.ts'), { ...serverEnv, PAGE_CACHE_MB: '0' }, '/healthz', profile) : null;
       let peak = 0;
       try {
+        const settled = await Promise.all([server, uncached].filter((x) => x !== null).map((x) => settle(x.child.pid!)));
+        console.log(`servers settled after start-up work in ${settled.map((x) => x.toFixed(0)).join(' and ')} s`);
+        startup[`${scale}x`] = Math.max(...settled);
         const learners = await signInBrowsers(server.url, data);
         const idle = server.rssMb();
         for (const s of selected) {
@@ -233,6 +238,7 @@ async function main() {
         scaleCost,
         rssMb: rss,
         generationSeconds: generation,
+        serverStartupSeconds: startup,
         certificateCheck: curve,
       },
       null,

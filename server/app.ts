@@ -13,7 +13,7 @@ import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js'
 import { createScheduler } from './scheduler.js';
 import { createPanels } from './panels.js';
 import { createProgressHook } from './progress-hook.js';
-import { createPageCache } from './page-cache.js';
+import { createPageCache, DEFAULT_PAGE_CACHE_MB } from './page-cache.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
 import auth from './plugins/auth.js';
@@ -79,7 +79,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     scheduler,
     panels: createPanels(),
     progress: createProgressHook(),
-    pageCache: createPageCache(opts.database.db, clock, { maxBytes: opts.pageCacheBytes ?? 32 * 2 ** 20 }),
+    pageCache: createPageCache(opts.database.db, clock, { maxBytes: opts.pageCacheBytes ?? DEFAULT_PAGE_CACHE_MB * 2 ** 20 }),
     mailer: createMailer({
       db: opts.database.db,
       clock,

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { durabilityFrom, type Durability } from './db.js';
+import { DEFAULT_PAGE_CACHE_MB } from './page-cache.js';
 
 export interface Config {
   port: number;
@@ -22,7 +23,7 @@ export interface Config {
 }
 
 function pageCacheMb(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return 32;
+  if (value === undefined || value.trim() === '') return DEFAULT_PAGE_CACHE_MB;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 4096) throw new Error(`PAGE_CACHE_MB must be a number of MiB from 0 to 4096, got "${value}"`);
   return n;

@@ -15,7 +15,6 @@ export interface AppDatabase {
   close(): void;
 }
 
-/** Open (creating if needed) the database file and bring its schema up to date. */
 export type Durability = 'normal' | 'full';
 
 /** DB_SYNCHRONOUS=full|normal (default normal); anything else is refused, so a typo cannot weaken a choice. */
@@ -26,6 +25,7 @@ export function durabilityFrom(value: string | undefined): Durability {
   throw new Error(`DB_SYNCHRONOUS must be "normal" or "full", not "${value}"`);
 }
 
+/** Open (creating if needed) the database file and bring its schema up to date. */
 export function openDatabase(path: string, options: { migrate?: boolean; durability?: Durability } = {}): AppDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);

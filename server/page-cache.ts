@@ -43,6 +43,9 @@ export interface PageCache {
 
 const CSRF_COOKIE = 'cc_csrf';
 
+/** Memory for rendered pages unless configured (PAGE_CACHE_MB, or the pageCacheBytes plugin option). */
+export const DEFAULT_PAGE_CACHE_MB = 32;
+
 export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }): PageCache {
   const entries = new Map<string, Entry>();
   let bytes = 0;

@@ -222,8 +222,6 @@ export function createAssignmentService(ctx: AppContext) {
       });
   }
 
-  // The worksheet on every week page and every save read these: prepared once. Each takes the caller's `tx` to mark
-  // its transaction; prepared statements run on the same connection, so they read and write inside it.
   // Saving a draft is the most frequent write of a cohort: prepared once (preparing it costs more than running it,
   // as SQLite compiles the cache-version triggers into every statement on the table).
   const saveDraftStmt = ctx.db
@@ -232,6 +230,8 @@ export function createAssignmentService(ctx: AppContext) {
     .where(eq(submissions.id, sql.placeholder('id')))
     .returning({ id: submissions.id, status: submissions.status, late: submissions.late, version: submissions.version, submittedAt: submissions.submittedAt })
     .prepare(); // `at` is milliseconds: a placeholder inside sql`` is bound as given
+  // The worksheet on every week page and every save read these: prepared once. Each takes the caller's `tx` to mark
+  // its transaction; prepared statements run on the same connection, so they read and write inside it.
   const findRowStmt = ctx.db
     .select()
     .from(submissions)

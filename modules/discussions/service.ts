@@ -192,7 +192,6 @@ export function createDiscussionService(ctx: AppContext) {
       .where(staff ? eq(threads.cohortId, sql.placeholder('cohortId')) : and(eq(threads.cohortId, sql.placeholder('cohortId')), eq(threads.hidden, false)))
       .prepare();
   };
-  // A thread page: its size, one page of posts with their authors, and the reader's marker.
   // Posting: the insert and the thread's activity time, prepared once (SQLite compiles the cache-version triggers
   // into each statement, so preparing them per post cost more than running them).
   const insertPostStmt = ctx.db
@@ -213,6 +212,7 @@ export function createDiscussionService(ctx: AppContext) {
     .set({ lastPostAt: sql`${sql.placeholder('at')}` })
     .where(eq(threads.id, sql.placeholder('id')))
     .prepare();
+  // A thread page: its size, one page of posts with their authors, and the reader's marker.
   const threadPostCountStmt = ctx.db
     .select({ n: sql<number>`count(*)` })
     .from(posts)

@@ -8,6 +8,9 @@
 // minutes. Only what the page would have been is served: the user, their CSRF cookie (the page's form tokens are bound
 // to it) and the full URL (query strings carry the flash notices) are in the key, access is decided by the request's
 // session before the cache is asked, and a response that sets a cookie or is not a 200 is never kept.
+//
+// The public certificate verification page is kept the same way for visitors who are not signed in (user 0), under
+// the certificate's cohort: a revocation is a write in that cohort, a renamed learner a change of names.
 import { sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { Clock } from './clock.js';
@@ -34,9 +37,17 @@ export interface PageCacheStats {
   bytes: number;
 }
 
+type CacheHooks = Pick<RouteShorthandOptions, 'preHandler' | 'onSend'>;
+
 export interface PageCache {
-  /** Route options (preHandler + onSend) that cache a GET page of the cohort named by the `:id` path parameter. */
-  cohortPage(): Pick<RouteShorthandOptions, 'preHandler' | 'onSend'>;
+  /** Route options (preHandler + onSend) that cache a signed-in member's GET page of the cohort named by the `:id` path parameter. */
+  cohortPage(): CacheHooks;
+  /**
+   * Route options that cache a public GET page for visitors who are not signed in (the certificate verification page
+   * opened from a CV or an email). `cohortOf` names the cohort whose rows the page shows (null: not cacheable, e.g. an
+   * unknown code); it must be a fact that never changes for the URL, as a certificate's cohort does not.
+   */
+  publicPage(cohortOf: (request: FastifyRequest) => number | null): CacheHooks;
   stats(): PageCacheStats;
   clear(): void;
 }
@@ -78,16 +89,10 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
     }
   }
 
-  async function lookup(request: FastifyRequest, reply: FastifyReply) {
-    request.pageCacheSlot = null;
-    const user = request.user;
-    const csrf = request.cookies?.[CSRF_COOKIE];
-    const cohortId = Number((request.params as { id?: string }).id);
-    // Without a CSRF cookie the page would set one; without a user there is nothing personal to keep.
-    if (opts.maxBytes <= 0 || request.method !== 'GET' || !user || !csrf || !Number.isSafeInteger(cohortId) || cohortId <= 0) return;
-    const version = versionStmt.get({ cohort: `c:${cohortId}`, user: `u:${user.id}` })?.v ?? 0;
+  /** Serve the page kept under `key` if nothing it shows has changed since; else mark the request to keep what it renders. */
+  function lookup(request: FastifyRequest, reply: FastifyReply, key: string, cohortId: number, userId: number) {
+    const version = versionStmt.get({ cohort: `c:${cohortId}`, user: `u:${userId}` })?.v ?? 0;
     const minute = Math.floor(clock.now().getTime() / 60_000);
-    const key = `${user.id}\u0000${csrf}\u0000${request.url}`;
     const hit = entries.get(key);
     if (hit && hit.version === version && hit.minute === minute) {
       hits++;
@@ -100,6 +105,28 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
     request.pageCacheSlot = { key, version, minute };
   }
 
+  async function memberLookup(request: FastifyRequest, reply: FastifyReply) {
+    request.pageCacheSlot = null;
+    const user = request.user;
+    const csrf = request.cookies?.[CSRF_COOKIE];
+    const cohortId = Number((request.params as { id?: string }).id);
+    // Without a CSRF cookie the page would set one; without a user there is nothing personal to keep.
+    if (opts.maxBytes <= 0 || request.method !== 'GET' || !user || !csrf || !Number.isSafeInteger(cohortId) || cohortId <= 0) return;
+    return lookup(request, reply, `${user.id}\u0000${csrf}\u0000${request.url}`, cohortId, user.id);
+  }
+
+  function publicLookup(cohortOf: (request: FastifyRequest) => number | null) {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      request.pageCacheSlot = null;
+      // A signed-in visitor sees their own header and menu: that page is theirs, not the public one.
+      if (opts.maxBytes <= 0 || request.method !== 'GET' || request.user) return;
+      const cohortId = cohortOf(request);
+      if (cohortId === null) return;
+      // User 0 is no one: its scope never changes. A CSRF cookie, if the visitor has one, is in the key as for members.
+      return lookup(request, reply, `0\u0000${request.cookies?.[CSRF_COOKIE] ?? ''}\u0000${request.url}`, cohortId, 0);
+    };
+  }
+
   async function keep(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const slot = request.pageCacheSlot;
     if (!slot) return payload;
@@ -109,7 +136,8 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
   }
 
   return {
-    cohortPage: () => ({ preHandler: lookup, onSend: keep }),
+    cohortPage: () => ({ preHandler: memberLookup, onSend: keep }),
+    publicPage: (cohortOf) => ({ preHandler: publicLookup(cohortOf), onSend: keep }),
     stats: () => ({ hits, misses, entries: entries.size, bytes }),
     clear() {
       entries.clear();

@@ -60,22 +60,32 @@ const pages: FastifyPluginAsync = async (app) => {
     },
   );
 
-  // One route for the page and the PDF: codes never contain a dot, so ".pdf" is unambiguous.
-  fastify.get('/certificates/:file', { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 120 }) }) } }, async (request, reply) => {
-    const file = request.params.file;
-    const pdf = file.toLowerCase().endsWith('.pdf');
-    const row = certs.find(pdf ? file.slice(0, -4) : file);
-    if (!row) {
-      return reply.page('certificates/lookup', { title: 'Certificate not found', notFound: true, error: 'No certificate has this code. Check it against the PDF: it has 26 letters and digits.' }, 404);
-    }
-    if (!pdf) return verificationPage(reply, row);
-    const bytes = await certs.pdf(row);
-    return reply
-      .type('application/pdf')
-      .header('content-disposition', `inline; filename="certificate-${row.code}.pdf"`)
-      .header('cache-control', 'no-cache')
-      .send(Buffer.from(bytes));
+  // The verification page is public and read far more than certificates change: kept rendered for visitors who are not
+  // signed in, until a row of the certificate's cohort (a revocation) or a name changes. The PDF is not kept.
+  const verificationCache = ctx.pageCache.publicPage((request) => {
+    const file = (request.params as { file?: string }).file ?? '';
+    return file.includes('.') ? null : certs.cohortOfCode(file);
   });
+  // One route for the page and the PDF: codes never contain a dot, so ".pdf" is unambiguous.
+  fastify.get(
+    '/certificates/:file',
+    { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 120 }) }) }, ...verificationCache },
+    async (request, reply) => {
+      const file = request.params.file;
+      const pdf = file.toLowerCase().endsWith('.pdf');
+      const row = certs.find(pdf ? file.slice(0, -4) : file);
+      if (!row) {
+        return reply.page('certificates/lookup', { title: 'Certificate not found', notFound: true, error: 'No certificate has this code. Check it against the PDF: it has 26 letters and digits.' }, 404);
+      }
+      if (!pdf) return verificationPage(reply, row);
+      const bytes = await certs.pdf(row);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `inline; filename="certificate-${row.code}.pdf"`)
+        .header('cache-control', 'no-cache')
+        .send(Buffer.from(bytes));
+    },
+  );
 
   fastify.post(
     '/cohorts/:id/certificate-preference',

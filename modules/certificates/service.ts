@@ -160,6 +160,8 @@ export function createCertificateService(ctx: AppContext) {
   const pdfCache = new Map<string, Uint8Array>();
   // The public verification page and the per-learner progress behind every cohort home: prepared once.
   const byCodeStmt = ctx.db.select().from(certificates).where(eq(certificates.code, sql.placeholder('code'))).prepare();
+  const cohortOfCodeStmt = ctx.db.select({ cohortId: certificates.cohortId }).from(certificates).where(eq(certificates.code, sql.placeholder('code'))).prepare();
+  const cohortByCode = new Map<string, number>();
   const enrolmentStmt = ctx.db
     .select({ status: enrolments.status, certificateWanted: enrolments.certificateWanted })
     .from(enrolments)
@@ -479,6 +481,18 @@ export function createCertificateService(ctx: AppContext) {
       const c = code.trim().toUpperCase();
       if (c.length < 16 || c.length > 64) return undefined;
       return byCodeStmt.get({ code: c });
+    },
+
+    /** The cohort of the certificate with this code (fixed for its life), remembered for the verification page's cache. */
+    cohortOfCode(code: string): number | null {
+      const known = cohortByCode.get(code);
+      if (known !== undefined) return known;
+      const c = code.trim().toUpperCase();
+      const row = c.length < 16 || c.length > 64 ? undefined : cohortOfCodeStmt.get({ code: c });
+      if (!row) return null;
+      if (cohortByCode.size >= 100_000) cohortByCode.clear();
+      cohortByCode.set(code, row.cohortId);
+      return row.cohortId;
     },
 
     /** Every certificate, newest first (optionally one cohort's). */

@@ -176,6 +176,8 @@ export interface BuildAppOptions extends Partial<Omit<CohortCourseOptions, 'data
   databasePath?: string;
   /** SQLite synchronous setting for that file (default: DB_SYNCHRONOUS, else normal). */
   durability?: Durability;
+  /** Checkpoint the WAL from a worker thread (the standalone server does; see startCheckpointer). */
+  backgroundCheckpoint?: boolean;
   database?: AppDatabase;
   mailTransport?: Transporter;
   /** Where .eml files go when no transport is given. */
@@ -197,7 +199,10 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     frameworkErrors: frameworkErrors(options.prefix ?? ''),
   });
   const ownsDatabase = !options.database;
-  const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db', { durability: options.durability });
+  const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db', {
+    durability: options.durability,
+    backgroundCheckpoint: options.backgroundCheckpoint,
+  });
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
   const mailTransport = options.mailTransport ?? createEmlTransport(options.mailDir ?? 'data/mail');
   const ctxHolder: { ctx?: AppContext } = {};

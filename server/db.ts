@@ -1,6 +1,8 @@
 // Opens SQLite (WAL, synchronous NORMAL or FULL, foreign keys, busy timeout) and applies drizzle-kit migrations.
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
@@ -12,7 +14,14 @@ export type Db = BetterSQLite3Database<typeof schema>;
 export interface AppDatabase {
   sqlite: Database.Database;
   db: Db;
-  close(): void;
+  /**
+   * `fn` in a transaction (a savepoint inside one already open), as `db.transaction` does, but through one transaction
+   * function built once: drizzle builds a transaction object and better-sqlite3 a wrapped function on every call, about
+   * a tenth of a draft save. For the hot writes; `fn` gets the database itself, which is the same connection.
+   */
+  write<T>(fn: (tx: Db) => T): T;
+  /** Close the connection; resolves once the background checkpointer, if any, has stopped too. */
+  close(): Promise<void>;
 }
 
 export type Durability = 'normal' | 'full';
@@ -25,8 +34,62 @@ export function durabilityFrom(value: string | undefined): Durability {
   throw new Error(`DB_SYNCHRONOUS must be "normal" or "full", not "${value}"`);
 }
 
+// The background checkpointer: a worker thread with its own connection that copies committed pages from the WAL into
+// the database file. It runs as plain JavaScript (eval), so it needs no build step or loader in either runtime.
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+let timer = null;
+function tick() {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message) });
+  }
+  timer = setTimeout(tick, workerData.intervalMs);
+}
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+tick();
+`;
+
+/**
+ * Checkpoint the WAL of `path` every `intervalMs` from a worker thread, so a commit on the main thread seldom pays for
+ * copying pages into the database file and syncing it (about half of a post's commit, 120 µs against 62 µs, measured
+ * on the bench database). The main connection keeps SQLite's automatic checkpoint: when the WAL reaches 1000 pages it
+ * finds them already copied, which costs next to nothing, and lets the WAL start again from its beginning.
+ */
+export function startCheckpointer(path: string, intervalMs = 100): { stop(): Promise<void> } {
+  const worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    workerData: { path: resolve(path), driver: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs },
+    // The worker holds nothing but a connection: a small heap keeps its memory small.
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+  });
+  worker.unref();
+  // A failed checkpoint changes nothing (the main connection's own checkpoint still runs); it is reported, not thrown.
+  worker.on('message', (m: { error?: string }) => m.error && process.emitWarning(`background checkpoint failed: ${m.error}`));
+  worker.on('error', (err) => process.emitWarning(`background checkpointer stopped: ${err.message}`));
+  let stopped: Promise<void> | null = null;
+  return {
+    stop() {
+      stopped ??= new Promise<void>((done) => {
+        worker.once('exit', () => done());
+        worker.postMessage('stop');
+        setTimeout(() => void worker.terminate(), 1000).unref();
+      });
+      return stopped;
+    },
+  };
+}
+
 /** Open (creating if needed) the database file and bring its schema up to date. */
-export function openDatabase(path: string, options: { migrate?: boolean; durability?: Durability } = {}): AppDatabase {
+export function openDatabase(path: string, options: { migrate?: boolean; durability?: Durability; backgroundCheckpoint?: boolean } = {}): AppDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
@@ -39,7 +102,18 @@ export function openDatabase(path: string, options: { migrate?: boolean; durabil
   sqlite.pragma('temp_store = MEMORY');
   const db = drizzle(sqlite, { schema });
   if (options.migrate !== false) migrate(db, { migrationsFolder: migrationsDir });
-  return { sqlite, db, close: () => sqlite.close() };
+  const checkpointer = options.backgroundCheckpoint && path !== ':memory:' ? startCheckpointer(path) : null;
+  const inTransaction = sqlite.transaction((fn: (tx: Db) => unknown) => fn(db));
+  return {
+    sqlite,
+    db,
+    write: <T>(fn: (tx: Db) => T) => inTransaction(fn) as T,
+    close: () => {
+      const stopped = checkpointer?.stop() ?? Promise.resolve();
+      sqlite.close();
+      return stopped;
+    },
+  };
 }
 
 /** Online backup to a file (safe while the server runs). */

@@ -9,6 +9,7 @@ const config = loadConfig();
 const app = await buildApp({
   databasePath: config.databasePath,
   durability: config.durability,
+  backgroundCheckpoint: true,
   pageCacheBytes: config.pageCacheMb * 2 ** 20,
   baseUrl: config.baseUrl,
   contentDir: config.contentDir,

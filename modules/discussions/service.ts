@@ -561,7 +561,7 @@ export function createDiscussionService(ctx: AppContext) {
       }
       const { markdown, html } = renderBody(input.body);
       const now = clock.now();
-      return db().transaction((tx) => {
+      return ctx.database.write((tx) => {
         // Prepared statements run on this connection, so inside the transaction.
         const post = insertPostStmt.get({ threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, html, createdAt: now })!;
         touchThreadStmt.run({ at: now.getTime(), id: thread.id });

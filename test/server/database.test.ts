@@ -1,9 +1,10 @@
 // The database: migrations applied to an empty file as in production, durable settings on.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { openDatabase, backupDatabase, durabilityFrom } from '../../server/db.js';
+import { openDatabase, backupDatabase, durabilityFrom, startCheckpointer } from '../../server/db.js';
 
 describe('the SQLite database', () => {
   it('fsyncs every commit when asked (DB_SYNCHRONOUS=full), and refuses a value it does not know', () => {
@@ -43,6 +44,67 @@ describe('the SQLite database', () => {
       const restored = openDatabase(join(dir, 'backup.db'));
       expect(restored.sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
       restored.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a background checkpointer copies committed pages into the database file while the main connection only commits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-db-'));
+    try {
+      const file = join(dir, 'server.db');
+      const database = openDatabase(file);
+      // The main connection never checkpoints here, so only the worker can move pages out of the WAL.
+      database.sqlite.pragma('wal_autocheckpoint = 0');
+      database.sqlite.exec('create table blobs (id integer primary key, body blob)');
+      const before = statSync(file).size;
+      const insert = database.sqlite.prepare('insert into blobs (body) values (?)');
+      for (let i = 0; i < 200; i++) database.write(() => insert.run(Buffer.alloc(16_384, i)));
+      expect(statSync(file).size).toBe(before); // 3 MB committed, all of it still in the WAL
+      const checkpointer = startCheckpointer(file, 20);
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size < before + 3_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(file).size).toBeGreaterThan(before + 3_000_000);
+      await checkpointer.stop();
+      expect((database.sqlite.prepare('select count(*) n from blobs').get() as { n: number }).n).toBe(200);
+      database.close();
+
+      // The standalone server's option: started with the database and stopped with it.
+      const served = openDatabase(file, { backgroundCheckpoint: true });
+      served.write((tx) => tx.run(sql`insert into blobs (body) values (x'00')`));
+      await served.close();
+      const reopened = openDatabase(file);
+      expect(reopened.sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect((reopened.sqlite.prepare('select count(*) n from blobs').get() as { n: number }).n).toBe(201);
+      reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('write() rolls back what fn did when it throws, and nests as a savepoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-db-'));
+    try {
+      const database = openDatabase(join(dir, 'tx.db'));
+      database.sqlite.exec('create table t (v integer)');
+      const add = database.sqlite.prepare('insert into t (v) values (?)');
+      expect(() =>
+        database.write(() => {
+          add.run(1);
+          throw new Error('refused');
+        }),
+      ).toThrow('refused');
+      database.write(() => {
+        add.run(2);
+        expect(() =>
+          database.write(() => {
+            add.run(3);
+            throw new Error('inner refused');
+          }),
+        ).toThrow('inner refused');
+      });
+      expect(database.sqlite.prepare('select v from t order by v').all()).toEqual([{ v: 2 }]);
+      database.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -236,7 +236,10 @@ export function createDiscussionService(ctx: AppContext) {
     })
     .from(posts)
     .innerJoin(users, eq(users.id, posts.authorId))
-    .where(and(eq(posts.threadId, sql.placeholder('threadId')), eq(posts.cohortId, sql.placeholder('cohortId'))))
+    // The cohort is only a guard (the thread is already known to be the cohort's): the unary + keeps SQLite from
+    // reading the cohort's posts through posts_cohort_author_idx and sorting them, which it would otherwise prefer
+    // whenever that index has no statistics.
+    .where(and(eq(posts.threadId, sql.placeholder('threadId')), sql`+${posts.cohortId} = ${sql.placeholder('cohortId')}`))
     // A reply's id is always larger than its parent's, so this is "each post, then its replies". Written as in
     // posts_thread_order_idx (coalesce(parent_id, id) without a comma), so the page is read from the index, not sorted.
     .orderBy(sql`(case when ${posts.parentId} is null then ${posts.id} else ${posts.parentId} end)`, asc(posts.id))

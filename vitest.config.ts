@@ -9,7 +9,10 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', 'test/reliability/**', 'test/bench/**'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, fileParallelism: false } },
-      { extends: true, test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'], testTimeout: 300_000 } },
+      {
+        extends: true,
+        test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'], testTimeout: 300_000, globalSetup: ['test/reliability/helpers/build.ts'] },
+      },
     ],
   },
 });

@@ -9,8 +9,9 @@
 // to it) and the full URL (query strings carry the flash notices) are in the key, access is decided by the request's
 // session before the cache is asked, and a response that sets a cookie or is not a 200 is never kept.
 //
-// The public certificate verification page is kept the same way for visitors who are not signed in (user 0), under
-// the certificate's cohort: a revocation is a write in that cohort, a renamed learner a change of names.
+// Public pages are kept the same way for visitors who are not signed in (user 0): the certificate verification page
+// under the certificate's cohort (a revocation is a write in that cohort, a renamed learner a change of names), and the
+// catalogue, which shows only the course content loaded at start, under no cohort.
 import { sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { Clock } from './clock.js';
@@ -44,8 +45,9 @@ export interface PageCache {
   cohortPage(): CacheHooks;
   /**
    * Route options that cache a public GET page for visitors who are not signed in (the certificate verification page
-   * opened from a CV or an email). `cohortOf` names the cohort whose rows the page shows (null: not cacheable, e.g. an
-   * unknown code); it must be a fact that never changes for the URL, as a certificate's cohort does not.
+   * opened from a CV or an email, the catalogue). `cohortOf` names the cohort whose rows the page shows: 0 when it shows
+   * none (course content only), null when the page is not to be kept (e.g. an unknown code). It must be a fact that
+   * never changes for the URL, as a certificate's cohort does not.
    */
   publicPage(cohortOf: (request: FastifyRequest) => number | null): CacheHooks;
   stats(): PageCacheStats;

@@ -37,7 +37,9 @@ export async function startChild(
   nodeFlags: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; rssMb: () => number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
+  // TypeScript sources run through tsx; the compiled server (dist/, as `npm start` runs it) needs no loader.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeFlags, ...loader, script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

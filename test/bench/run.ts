@@ -4,6 +4,7 @@
 // Environment: BENCH_SCALES (default 1,10), BENCH_SECONDS per measurement (default 5), BENCH_WARMUP seconds of load
 // before each measurement (default 1), BENCH_REUSE=1 to keep a database generated earlier today, BENCH_ONLY to run
 // some scenarios, BENCH_CERT=0 to skip the certificate-check curve, BENCH_CPU_PROF=dir to profile the server.
+import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import type autocannon from 'autocannon';
 import { generate, reuse, type BenchData } from './generate.js';
 import { load, printTable, settle, startChild, stopChild, type ScenarioResult } from './lib.js';
 import { certificateCheckCurve } from './certificate-check.js';
+import { startCommand } from '../helpers/start-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -124,6 +126,7 @@ async function peakRss<T>(rssMb: () => number, fn: () => Promise<T>): Promise<{ 
 }
 
 async function main() {
+  execSync('npm run build', { cwd: root, stdio: 'inherit' });
   const results: Array<ScenarioResult & { target: number | null; meetsTarget: boolean | null; p99Under25: boolean }> = [];
   const rss: Record<string, { idle: number; peak: number }> = {};
   const generation: Record<string, { total: number; catchUp: number; reused: boolean }> = {};
@@ -142,7 +145,7 @@ async function main() {
         data.counts,
       );
       const serverEnv = {
-        NODE_ENV: 'production',
+        ...startCommand().env,
         DATABASE_PATH: dbPath,
         MAIL_DIR: join(dataDir, 'mail'),
         LOG_LEVEL: 'warn',
@@ -150,10 +153,14 @@ async function main() {
         SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-00',
       };
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : [];
+      // The server runs as `npm start` runs it: compiled (built above), with the same node flags and NODE_ENV.
+      const { args } = startCommand();
+      const entry = args.at(-1)!;
+      const flags = [...args.slice(0, -1), ...profile];
       const selected = scenarios.filter((x) => !only || only.has(x.name));
-      const server = await startChild(join(root, 'server/start.ts'), serverEnv, '/healthz', profile);
+      const server = await startChild(entry, serverEnv, '/healthz', flags);
       // A second server on the same database with the page cache off, for the -uncached scenarios (same cookie secret).
-      const uncached = selected.some((x) => x.uncached) ? await startChild(join(root, 'server/start.ts'), { ...serverEnv, PAGE_CACHE_MB: '0' }, '/healthz', profile) : null;
+      const uncached = selected.some((x) => x.uncached) ? await startChild(entry, { ...serverEnv, PAGE_CACHE_MB: '0' }, '/healthz', flags) : null;
       let peak = 0;
       try {
         const settled = await Promise.all([server, uncached].filter((x) => x !== null).map((x) => settle(x.child.pid!)));

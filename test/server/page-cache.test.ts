@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { apiAs, type Browser } from '../helpers/http.js';
+import { eq } from 'drizzle-orm';
+import { apiAs, Browser } from '../helpers/http.js';
+import { users } from '../../modules/people/schema.js';
 import { enrolLearner, insertCohort, insertUser, signInBrowser } from '../helpers/factories.js';
 
 let t: TestApp;
@@ -142,6 +144,27 @@ describe('page cache', () => {
     expect((await browser.get(missing)).statusCode).toBe(404);
     expect((await browser.get(missing)).headers['x-page-cache']).toBe('miss');
     expect(t.ctx.pageCache.stats().hits).toBeGreaterThan(0);
+  });
+});
+
+describe('public pages', () => {
+  it('the catalogue is kept for visitors who are not signed in; a signed-in reader gets their own', async () => {
+    const { ana } = setup();
+    const visitor = new Browser(t.app);
+    const first = await visitor.get('/');
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-page-cache']).toBe('miss');
+    const second = await visitor.get('/');
+    expect(second.headers['x-page-cache']).toBe('hit');
+    expect(second.body).toBe(first.body);
+    // Names changing (the global scope) renders it again.
+    t.ctx.db.update(users).set({ name: 'Ana Renamed' }).where(eq(users.id, ana.user.id)).run();
+    expect((await visitor.get('/')).headers['x-page-cache']).toBe('miss');
+
+    const browser = await signInBrowser(t, ana.email);
+    const own = await browser.get('/');
+    expect(own.headers['x-page-cache']).toBeUndefined();
+    expect(own.body).toContain(`Signed in as ${ana.email}`);
   });
 });
 

@@ -1,8 +1,9 @@
-// The real standalone server as a child process (node --import tsx server/start.ts), for crash and restart tests.
+// The real standalone server as a child process, started as `npm start` starts it (the compiled dist/, with the same
+// node flags; the reliability project builds it once before its tests), for crash and restart tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { packageRoot } from '../../../server/paths.js';
+import { startCommand } from '../../helpers/start-command.js';
 
 /** A TCP port that was free a moment ago (the server is told to listen on it). */
 export async function freePort(): Promise<number> {
@@ -32,7 +33,7 @@ export interface ChildOptions {
   databasePath: string;
   mailDir: string;
   env?: Record<string, string>;
-  /** How long to wait for /healthz (default 60 s: tsx compiles the app on a cold start). */
+  /** How long to wait for /healthz (default 60 s). */
   readyTimeoutMs?: number;
 }
 
@@ -51,9 +52,11 @@ export async function startChild(opts: ChildOptions): Promise<ChildServer> {
 }
 
 async function startOn(port: number, opts: ChildOptions): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'server/start.ts')], {
+  const start = startCommand();
+  const proc = spawn(process.execPath, start.args, {
     cwd: packageRoot,
     env: {
+      ...start.env,
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       DATABASE_PATH: opts.databasePath,

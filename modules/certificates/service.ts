@@ -160,7 +160,6 @@ export function createCertificateService(ctx: AppContext) {
   const pdfCache = new Map<string, Uint8Array>();
   // The public verification page and the per-learner progress behind every cohort home: prepared once.
   const byCodeStmt = ctx.db.select().from(certificates).where(eq(certificates.code, sql.placeholder('code'))).prepare();
-  const cohortOfCodeStmt = ctx.db.select({ cohortId: certificates.cohortId }).from(certificates).where(eq(certificates.code, sql.placeholder('code'))).prepare();
   const cohortByCode = new Map<string, number>();
   const enrolmentStmt = ctx.db
     .select({ status: enrolments.status, certificateWanted: enrolments.certificateWanted })
@@ -487,8 +486,7 @@ export function createCertificateService(ctx: AppContext) {
     cohortOfCode(code: string): number | null {
       const known = cohortByCode.get(code);
       if (known !== undefined) return known;
-      const c = code.trim().toUpperCase();
-      const row = c.length < 16 || c.length > 64 ? undefined : cohortOfCodeStmt.get({ code: c });
+      const row = service.find(code);
       if (!row) return null;
       if (cohortByCode.size >= 100_000) cohortByCode.clear();
       cohortByCode.set(code, row.cohortId);

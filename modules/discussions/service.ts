@@ -689,7 +689,16 @@ export function createDiscussionService(ctx: AppContext) {
     },
   };
 
-  /** The daily digest run (see runDigest), pausing (yield) every few members. */
+  /** The local day and hour in a zone at `now`, worked out once per zone for one run (members share a few zones). */
+  function localClock(now: Date): (zone: string) => { day: string; hour: number } {
+    const byZone = new Map<string, { day: string; hour: number }>();
+    return (zone) => {
+      let local = byZone.get(zone);
+      if (!local) byZone.set(zone, (local = localDayHour(now, zone)));
+      return local;
+    };
+  }
+
   /**
    * Whether any member of a live cohort may be due a digest now: past the digest hour in their zone (their own, else a
    * cohort's) with none for that local day yet. One query in SQLite, so the tick stays cheap on a large install: reading
@@ -697,7 +706,7 @@ export function createDiscussionService(ctx: AppContext) {
    * 100,000 members. It may say yes for someone the full check then skips (a member whose zone comes from another of
    * their cohorts), never no for someone due.
    */
-  function anyoneMayBeDue(live: Cohort[], now: Date): boolean {
+  function anyoneMayBeDue(live: Cohort[], localIn: (zone: string) => { day: string; hour: number }): boolean {
     const liveIds = sql.join(
       live.map((c) => sql`${c.id}`),
       sql`, `,
@@ -708,7 +717,7 @@ export function createDiscussionService(ctx: AppContext) {
     for (const zone of zoneNames) {
       let local: { day: string; hour: number };
       try {
-        local = localDayHour(now, zone);
+        local = localIn(zone);
       } catch {
         return true; // a zone Intl does not know: leave it to the full check
       }
@@ -735,9 +744,11 @@ export function createDiscussionService(ctx: AppContext) {
     return row !== undefined;
   }
 
+  /** The daily digest run (see runDigest), pausing (yield) every few members. */
   function* digestSteps(now: Date): Generator<void, number> {
     const live = ctx.cohorts.list().filter((c) => now.getTime() < c.timeline.accessEndsAt.getTime());
-    if (live.length === 0 || !anyoneMayBeDue(live, now)) return 0;
+    const localIn = localClock(now);
+    if (live.length === 0 || !anyoneMayBeDue(live, localIn)) return 0;
     const memberships = new Map<number, Array<{ cohort: Cohort; role: 'learner' | 'instructor' }>>();
     const add = (userId: number, cohort: Cohort, role: 'learner' | 'instructor') => {
       const list = memberships.get(userId) ?? [];
@@ -793,14 +804,10 @@ export function createDiscussionService(ctx: AppContext) {
       }
     }
     if (people.length === 0) return 0;
-    // The local day and hour once per time zone, not per member (a large install has tens of thousands of members in
-    // a handful of zones, and this runs on every tick).
-    const localByZone = new Map<string, { day: string; hour: number }>();
     const due = people.flatMap((person) => {
       const cohortsOf = memberships.get(person.id)!;
       const zone = person.timezone ?? cohortsOf[0].cohort.timezone;
-      let local = localByZone.get(zone);
-      if (!local) localByZone.set(zone, (local = localDayHour(now, zone)));
+      const local = localIn(zone);
       if (local.hour < DIGEST_HOUR) return [];
       const last = lastRuns.get(person.id);
       if (last && last.day >= local.day) return [];

@@ -144,8 +144,10 @@ async function main() {
         `\n${scale}× data ${reused ? 'reused' : 'generated'} (${data.seconds.total.toFixed(1)} s, scheduler catch-up ${data.seconds.catchUp.toFixed(1)} s):`,
         data.counts,
       );
+      // The server runs as `npm start` runs it: compiled (built above), with the same node flags and NODE_ENV.
+      const start = startCommand();
       const serverEnv = {
-        ...startCommand().env,
+        ...start.env,
         DATABASE_PATH: dbPath,
         MAIL_DIR: join(dataDir, 'mail'),
         LOG_LEVEL: 'warn',
@@ -153,10 +155,8 @@ async function main() {
         SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-00',
       };
       const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : [];
-      // The server runs as `npm start` runs it: compiled (built above), with the same node flags and NODE_ENV.
-      const { args } = startCommand();
-      const entry = args.at(-1)!;
-      const flags = [...args.slice(0, -1), ...profile];
+      const entry = start.args.at(-1)!;
+      const flags = [...start.args.slice(0, -1), ...profile];
       const selected = scenarios.filter((x) => !only || only.has(x.name));
       const server = await startChild(entry, serverEnv, '/healthz', flags);
       // A second server on the same database with the page cache off, for the -uncached scenarios (same cookie secret).

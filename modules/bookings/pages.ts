@@ -155,7 +155,7 @@ const pages: FastifyPluginAsync = async (app) => {
       if (!form.email) return fail('Enter your email address.', 'email', 400);
       if (!BOOKING_KINDS.includes(body.kind as BookingKind)) return fail('Choose a member or a standalone booking.', 'kind', 400);
       try {
-        const b = bookings.book({ cohortId: cohort.id, email: form.email, name: form.name, kind: form.kind as BookingKind, certificate: form.certificate, actor: request.user });
+        const b = bookings.book({ cohortId: cohort.id, email: form.email, name: form.name, kind: form.kind as BookingKind, certificate: form.certificate, actor: request.user, ip: request.ip });
         return reply.page('bookings/booked', {
           title: b.status === 'waitlisted' ? 'You are on the waitlist' : b.status === 'confirmed' ? 'Your place is confirmed' : 'Booking received',
           cohort: cohortFacts(cohort, request.user),

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { requireRole, requireUser } from '../../server/plugins/auth.js';
 import { IdParam, Instant, Money, problemResponses } from '../../server/schemas.js';
 import { BOOKING_KINDS, BOOKING_STATUSES, REFUND_STATES, type BookingKind, type BookingStatus } from './schema.js';
-import type { BookingEventView, BookingView, MemberView } from './service.js';
+import { BOOKINGS_PER_IP_PER_HOUR, type BookingEventView, type BookingView, type MemberView } from './service.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -153,7 +153,7 @@ const routes: FastifyPluginAsync = async (app) => {
       schema: {
         summary: 'Book a place (anyone until the cohort ends; an admin at any time)',
         description:
-          'Creates the learner account if the address is new. Members (free) must be on the member list (422). A place held: `confirmed` (member) or `pending_payment` (standalone, until an admin records the invoice payment). Full: `waitlisted`. 409 when the address already has an active booking, or after `endsAt` for non-admins.',
+          `Creates the learner account if the address is new. Members (free) must be on the member list (422). A place held: \`confirmed\` (member) or \`pending_payment\` (standalone, until an admin records the invoice payment). Full: \`waitlisted\`. 409 when the address already has an active booking, or after \`endsAt\` for non-admins. 429 after ${BOOKINGS_PER_IP_PER_HOUR} bookings from one client address within an hour (admins are not limited).`,
         tags: ['bookings'],
         security: [{}, { bearer: [] }, { session: [] }],
         params: IdParam,
@@ -166,7 +166,7 @@ const routes: FastifyPluginAsync = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: BookingDoc, ...problemResponses(400, 404, 409, 422) },
+        response: { 201: BookingDoc, ...problemResponses(400, 404, 409, 422, 429) },
       },
     },
     async (request, reply) => {
@@ -177,6 +177,7 @@ const routes: FastifyPluginAsync = async (app) => {
         kind: request.body.kind as BookingKind,
         certificate: request.body.certificate,
         actor: request.user,
+        ip: request.ip,
       });
       return reply.code(201).send(bookingDoc(b));
     },

@@ -40,6 +40,8 @@ export const bookings = sqliteTable(
     // Why it was cancelled: 'released' (unpaid, by an admin) may be reinstated when payment arrives.
     cancelReason: text('cancel_reason', { enum: ['cancelled', 'released'] }),
     bookedBy: integer('booked_by').references(() => users.id, { onDelete: 'set null' }),
+    // The client address of a booking made by anyone but an admin: the per-network limit counts these.
+    bookedFromIp: text('booked_from_ip'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
@@ -48,6 +50,7 @@ export const bookings = sqliteTable(
     uniqueIndex('bookings_active_uq').on(t.cohortId, t.userId).where(sql`status <> 'cancelled'`),
     index('bookings_cohort_status_idx').on(t.cohortId, t.status, t.queueSeq),
     index('bookings_user_idx').on(t.userId),
+    index('bookings_ip_idx').on(t.bookedFromIp, t.createdAt).where(sql`booked_from_ip is not null`),
   ],
 );
 

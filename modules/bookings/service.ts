@@ -1,8 +1,8 @@
 // Bookings: the member list, and booking rules (capacity, waitlist, payment by invoice, cancellation, refunds) with their emails.
-import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, max, sql } from 'drizzle-orm';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
-import { BadInput, Conflict, DomainRule, Forbidden, NotFound, TooLarge } from '../../server/errors.js';
+import { BadInput, Conflict, DomainRule, Forbidden, NotFound, TooLarge, TooManyRequests } from '../../server/errors.js';
 import { formatDay } from '../../server/time.js';
 import { normaliseEmail, type User } from '../people/service.js';
 import { users } from '../people/schema.js';
@@ -66,6 +66,12 @@ export const HOLDS_PLACE: BookingStatus[] = ['pending_payment', 'confirmed'];
 export const ACTIVE: BookingStatus[] = ['pending_payment', 'confirmed', 'waitlisted'];
 /** Rows a member import may hold. */
 export const IMPORT_MAX_ROWS = 10_000;
+/**
+ * Bookings one client address may make in an hour, admins apart. Each booking creates an account and sends an email,
+ * so an open form without a limit could fill a cohort with strangers or mail any address. An office behind one
+ * address still books a team of twenty; an admin books larger groups.
+ */
+export const BOOKINGS_PER_IP_PER_HOUR = 20;
 
 /** Public mail providers: a whole-domain membership for these would make everyone a member. */
 const PUBLIC_MAIL_DOMAINS = new Set([
@@ -357,7 +363,8 @@ export function createBookingService(ctx: AppContext) {
      * (422). The learner's account is created if new. Capacity is checked and the row written in one IMMEDIATE
      * transaction, so concurrent bookings for the last place queue and exactly one wins.
      */
-    book(input: { cohortId: number; email: string; name: string; kind: BookingKind; certificate?: boolean; actor: User | null }): BookingView {
+    /** `ip` is the client's address: bookings by anyone but an admin count toward BOOKINGS_PER_IP_PER_HOUR (429). */
+    book(input: { cohortId: number; email: string; name: string; kind: BookingKind; certificate?: boolean; actor: User | null; ip?: string }): BookingView {
       const cohort = ctx.cohorts.get(input.cohortId);
       const isAdmin = input.actor?.role === 'admin';
       const now = clock.now();
@@ -373,6 +380,14 @@ export function createBookingService(ctx: AppContext) {
         );
       }
       const certificate = input.certificate ?? true;
+      const ip = isAdmin ? null : (input.ip ?? null);
+      if (ip !== null) {
+        const since = new Date(now.getTime() - 3_600_000);
+        const recent = db().select({ n: sql<number>`count(*)` }).from(bookings).where(and(eq(bookings.bookedFromIp, ip), gt(bookings.createdAt, since))).get()?.n ?? 0;
+        if (recent >= BOOKINGS_PER_IP_PER_HOUR) {
+          throw new TooManyRequests(`Too many bookings from your network in the last hour (${BOOKINGS_PER_IP_PER_HOUR}). Try again later, or ask us to book a group for you.`);
+        }
+      }
       const priceMinor = input.kind === 'member' ? 0 : standalonePrice.amountMinor;
       try {
         const id = writeTx((tx) => {
@@ -398,6 +413,7 @@ export function createBookingService(ctx: AppContext) {
               certificateWanted: certificate,
               queueSeq: nextQueueSeq(tx, cohort.id),
               bookedBy: input.actor?.id ?? null,
+              bookedFromIp: ip,
               createdAt: now,
               updatedAt: now,
             })

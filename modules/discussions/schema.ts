@@ -51,7 +51,9 @@ export const posts = sqliteTable(
     // post count (certificate progress, on every post and every cohort home) is read from this one alone.
     // Queries by thread use posts_thread_counts_idx or posts_thread_order_idx (no plain (thread_id, id) index).
     index('posts_cohort_author_idx').on(t.cohortId, t.authorId, t.deletedAt, t.hidden),
-    index('posts_parent_idx').on(t.parentId),
+    // Replies only: most posts start a conversation (parent_id null) and so write nothing here. Lookups and the
+    // cascade on a parent's delete compare parent_id with =, which SQLite knows implies "is not null".
+    index('posts_parent_idx').on(t.parentId).where(sql`${t.parentId} is not null`),
     // Thread lists count readable and unread posts per thread from the index alone (no post bodies read).
     index('posts_thread_counts_idx').on(t.threadId, t.deletedAt, t.hidden, t.id, t.authorId),
     // A thread page reads its 50 posts in display order (each post, then its replies) without sorting the thread.

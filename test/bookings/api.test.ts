@@ -6,6 +6,7 @@ import { insertUser } from '../helpers/factories.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolments } from '../../modules/cohorts/schema.js';
 import { addr, NOW, setup } from './setup.js';
+import { BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -149,6 +150,35 @@ describe('booking a place', () => {
     // One millisecond before the end, the public may still book.
     t.clock.set(new Date(s.cohort.timeline.endsAt.getTime() - 1));
     expect((await s.book(addr())).statusCode).toBe(201);
+  });
+
+  it(`limits bookings from one client address to ${BOOKINGS_PER_IP_PER_HOUR} an hour (429, nothing written); admins and other addresses are not held back`, async () => {
+    const s = setup(t, { capacity: 100 });
+    const from = (ip: string, email: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/cohorts/${s.cohort.id}/bookings`, payload: { email, name: 'Office Booker', kind: 'standalone' }, remoteAddress: ip });
+    for (let i = 0; i < BOOKINGS_PER_IP_PER_HOUR; i++) expect((await from('192.0.2.7', addr('office'))).statusCode).toBe(201);
+    const mailsBefore = (await t.mails()).length;
+    const refused = await from('192.0.2.7', 'one-too-many@elsewhere.test');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.json().detail).toContain('Too many bookings from your network');
+    // Nothing was kept of the refused booking: no account, no booking, no email.
+    expect(t.ctx.people.findByEmail('one-too-many@elsewhere.test')).toBeUndefined();
+    expect(t.ctx.bookings.listForCohort(s.cohort.id)).toHaveLength(BOOKINGS_PER_IP_PER_HOUR);
+    expect((await t.mails()).length).toBe(mailsBefore);
+    // Another network books at once; so does an admin, wherever they are.
+    expect((await from('198.51.100.9', addr())).statusCode).toBe(201);
+    const byAdmin = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/cohorts/${s.cohort.id}/bookings`,
+      payload: { email: addr('group'), name: 'Group Member', kind: 'standalone' },
+      headers: { authorization: `Bearer ${s.admin.token}` },
+      remoteAddress: '192.0.2.7',
+    });
+    expect(byAdmin.statusCode).toBe(201);
+    // An hour after the first of them, the office may book again.
+    t.clock.advance({ minutes: 61 });
+    expect((await from('192.0.2.7', 'one-too-many@elsewhere.test')).statusCode).toBe(201);
   });
 
   it('answers bad input with 400 naming the field, and an unknown cohort with 404', async () => {

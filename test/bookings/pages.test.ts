@@ -4,6 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { Browser } from '../helpers/http.js';
 import { insertUser, signInBrowser } from '../helpers/factories.js';
 import { addr, NOW, setup } from './setup.js';
+import { BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -133,6 +134,20 @@ describe('the public booking page', () => {
     const noCsrf = await browser.post(url, { kind: 'standalone', name: 'X', email: addr() }, { csrf: null });
     expect(noCsrf.statusCode).toBe(403);
     expect((await browser.get('/cohorts/999/book')).statusCode).toBe(404);
+  });
+
+  it('tells a network that has booked too often in the last hour to wait, keeping what was typed', async () => {
+    const s = setup(t, { capacity: 100 });
+    // The browser below books from 127.0.0.1, as colleagues behind one office address have already done.
+    for (let i = 0; i < BOOKINGS_PER_IP_PER_HOUR; i++) {
+      t.ctx.bookings.book({ cohortId: s.cohort.id, email: addr('office'), name: 'Colleague', kind: 'standalone', actor: null, ip: '127.0.0.1' });
+    }
+    const res = await new Browser(t.app).post(`/cohorts/${s.cohort.id}/book`, { kind: 'standalone', name: 'Late Colleague', email: 'late@elsewhere.test' });
+    expect(res.statusCode).toBe(429);
+    expect(text(res.body)).toContain('Too many bookings from your network in the last hour');
+    expect(res.body).toContain('value="Late Colleague"');
+    expect(res.body).toContain('value="late@elsewhere.test"');
+    expect(t.ctx.people.findByEmail('late@elsewhere.test')).toBeUndefined();
   });
 
   it('closes at the end of the cohort for the public, with a way to other dates; admins still see the form', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { buildApp } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import { createEmlTransport } from '../../server/mailer.js';
+import { networkOf } from './setup.js';
 
 const [dbPath, mailDir, cohortId, count, tag, now] = process.argv.slice(2);
 const app = await buildApp({
@@ -19,7 +20,7 @@ process.on('message', async (msg) => {
   emails.push('both@race.test');
   const results = await Promise.all(
     emails.map((email) =>
-      app.inject({ method: 'POST', url: `/api/v1/cohorts/${cohortId}/bookings`, payload: { email, name: email, kind: 'standalone' } }).then((r) => ({ email, code: r.statusCode, status: r.statusCode === 201 ? (r.json().status as string) : null, detail: r.statusCode === 201 ? null : (r.json().detail as string) })),
+      app.inject({ method: 'POST', url: `/api/v1/cohorts/${cohortId}/bookings`, payload: { email, name: email, kind: 'standalone' }, remoteAddress: networkOf(email) }).then((r) => ({ email, code: r.statusCode, status: r.statusCode === 201 ? (r.json().status as string) : null, detail: r.statusCode === 201 ? null : (r.json().detail as string) })),
     ),
   );
   await app.close();

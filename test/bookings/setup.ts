@@ -10,6 +10,13 @@ export function addr(tag = 'learner', domain = 'elsewhere.test'): string {
   return `${tag}${n}-${process.pid}@${domain}`;
 }
 
+/** A client address of its own for each person (10.x.y.z from a hash of the email). */
+export function networkOf(email: string): string {
+  let h = 0;
+  for (const ch of email) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+  return `10.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${h & 255}`;
+}
+
 /** An admin, the API as the admin and as nobody, and a cohort starting 2 March 2026 (now: 1 February). */
 export function setup(t: TestApp, opts: { capacity?: number } = {}) {
   const admin = insertUser(t, 'admin', 'Ada Admin');
@@ -17,9 +24,14 @@ export function setup(t: TestApp, opts: { capacity?: number } = {}) {
   const { cohort } = insertCohort(t, { capacity: opts.capacity ?? 5, instructor: instructor.email });
   const asAdmin = apiAs(t.app, admin.token);
   const anon = apiAs(t.app, null);
-  /** Book through the public API (no credentials). */
+  /** Book through the public API (no credentials), each person from their own network (see BOOKINGS_PER_IP_PER_HOUR). */
   const book = (email: string, kind: 'member' | 'standalone' = 'standalone', extra: Record<string, unknown> = {}) =>
-    anon('POST', `/api/v1/cohorts/${cohort.id}/bookings`, { email, name: `Name of ${email.split('@')[0]}`, kind, ...extra });
+    t.app.inject({
+      method: 'POST',
+      url: `/api/v1/cohorts/${cohort.id}/bookings`,
+      payload: { email, name: `Name of ${email.split('@')[0]}`, kind, ...extra },
+      remoteAddress: networkOf(email),
+    });
   return { admin, cohort, instructor, asAdmin, anon, book };
 }
 

@@ -72,6 +72,10 @@ describe('query plans over posts', () => {
         expect(lines.join('\n'), `${stats}: ${sql}`).toMatch(/posts_thread_order_idx/);
         expect(lines.join('\n'), `${stats}: ${sql}`).not.toMatch(/TEMP B-TREE/);
       }
+      // posts_parent_idx holds replies only (WHERE parent_id is not null): the lookup a parent's removal cascades
+      // through must still find it, or removing a post would scan every post.
+      const cascade = plan(db, 'SELECT id FROM posts WHERE parent_id = ?').join('\n');
+      expect(cascade, stats).toMatch(/posts_parent_idx/);
     }
   });
 });

@@ -63,6 +63,22 @@ declare module 'fastify' {
 const MODULES = [people, courses, cohorts, bookings, sessions, assignments, discussions, certificates];
 
 /** The plugin. Not wrapped in fastify-plugin on purpose: a host's `prefix` must apply and our hooks stay inside. */
+/**
+ * Upload routes read their multipart body as a stream (no body schema, so nothing validates it twice): describe it in
+ * the OpenAPI document only, as the one part named `file` that every such route reads.
+ */
+function documentMultipart<S extends { consumes?: readonly string[]; body?: unknown } | undefined>(schema: S): S {
+  if (!schema?.consumes?.includes('multipart/form-data') || schema.body) return schema;
+  return {
+    ...schema,
+    body: {
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary', description: 'The file, with its name (the extension is checked with the content).' } },
+    },
+  };
+}
+
 export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fastify, opts) => {
   const prefix = fastify.prefix;
   const clock = opts.clock ?? systemClock;
@@ -142,7 +158,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     },
     // Only the JSON API belongs in the document; pages are for people.
     transform: ({ schema, url }) => ({
-      schema: (url.includes('/api/') ? schema : { ...(schema ?? {}), hide: true }) as never,
+      schema: (url.includes('/api/') ? documentMultipart(schema) : { ...(schema ?? {}), hide: true }) as never,
       url: prefix && url.startsWith(prefix) ? url.slice(prefix.length) || '/' : url,
     }),
   });

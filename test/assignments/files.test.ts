@@ -22,6 +22,13 @@ function week4() {
 }
 
 describe('uploading a file', () => {
+  it('is documented in the OpenAPI document as a multipart body with one binary part named file', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
+    const body = doc.paths['/api/v1/cohorts/{id}/weeks/{n}/submission/files'].post.requestBody;
+    expect(Object.keys(body.content)).toEqual(['multipart/form-data']);
+    expect(body.content['multipart/form-data'].schema).toMatchObject({ type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } });
+  });
+
   it('a learner uploads a PDF: stored under a random id beside the database, not in the web root, with its hash', async () => {
     const s = week4();
     const res = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'My plan.pdf', content: PDF_BYTES });

@@ -431,6 +431,6 @@ describe('reading bookings', () => {
       expect(op.summary).toBeTruthy();
       expect(op.tags).toEqual(['bookings']);
     }
-    expect(Object.keys(doc.paths['/api/v1/cohorts/{id}/bookings'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '404', '409', '422']));
+    expect(Object.keys(doc.paths['/api/v1/cohorts/{id}/bookings'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '404', '409', '422', '429']));
   });
 });

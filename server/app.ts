@@ -27,6 +27,7 @@ import bookings from '../modules/bookings/index.js';
 import sessions from '../modules/sessions/index.js';
 import assignments from '../modules/assignments/index.js';
 import discussions from '../modules/discussions/index.js';
+import { startPostWriter, type PostWriter } from '../modules/discussions/post-writer.js';
 import certificates from '../modules/certificates/index.js';
 
 export interface CohortCourseOptions {
@@ -45,6 +46,11 @@ export interface CohortCourseOptions {
   sessionSecret: string;
   /** Start the outbox worker and scheduler timers (default true). Tests drive them by hand. */
   workers?: boolean;
+  /**
+   * Write posts from a worker thread with its own connection (see modules/discussions/post-writer.ts); the standalone
+   * server does. Ignored for an in-memory database. Default false: posts are written on the request's connection.
+   */
+  postWriter?: boolean;
   /** Cache compiled templates (default true; false re-reads templates on each request, for template work). */
   cacheTemplates?: boolean;
   /** Memory for rendered cohort pages, in bytes (default 32 MiB; 0 turns the page cache off). */
@@ -174,7 +180,13 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
 
   for (const mod of MODULES) await fastify.register(mod);
 
+  let postWriter: PostWriter | null = null;
   fastify.addHook('onReady', async () => {
+    const sqlite = ctx.database.sqlite;
+    if (opts.postWriter && !sqlite.memory) {
+      postWriter = await startPostWriter(sqlite, (err) => fastify.log.error({ err }, 'the post writer stopped; posts are written on the main connection'));
+      ctx.discussions.useWriter(postWriter);
+    }
     opts.expose?.(ctx);
     if (opts.workers !== false) {
       ctx.mailer.start();
@@ -182,6 +194,8 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     }
   });
   fastify.addHook('onClose', async () => {
+    ctx.discussions.useWriter(null);
+    await postWriter?.close();
     scheduler.stop();
     await ctx.mailer.stop();
   });

@@ -2,20 +2,29 @@
 // change (inside their transaction); the certificates module listens and issues the moment rules are met.
 import type { Db } from './db.js';
 
-export type ProgressListener = (tx: Db, cohortId: number, userId: number) => void;
+/**
+ * What changed, when a listener can use it. A post is one more post by the learner and changes nothing else;
+ * `postsBefore` counts their posts (not removed, not hidden) written before it, concurrent ones included.
+ */
+export type ProgressChange = { kind: 'post'; postsBefore: number };
+
+export type ProgressListener = (tx: Db, cohortId: number, userId: number, change?: ProgressChange) => void;
 
 export interface ProgressHook {
   listen(fn: ProgressListener): void;
-  /** Call inside the transaction that changed the learner's progress. */
-  changed(tx: Db, cohortId: number, userId: number): void;
+  /**
+   * Call inside the transaction that changed the learner's progress, or right after it committed (posts, which the post
+   * writer thread writes on its own connection): a listener that writes then opens its own transaction.
+   */
+  changed(tx: Db, cohortId: number, userId: number, change?: ProgressChange): void;
 }
 
 export function createProgressHook(): ProgressHook {
   const listeners: ProgressListener[] = [];
   return {
     listen: (fn) => void listeners.push(fn),
-    changed(tx, cohortId, userId) {
-      for (const fn of listeners) fn(tx, cohortId, userId);
+    changed(tx, cohortId, userId, change) {
+      for (const fn of listeners) fn(tx, cohortId, userId, change);
     },
   };
 }

@@ -10,6 +10,7 @@ const app = await buildApp({
   databasePath: config.databasePath,
   durability: config.durability,
   backgroundCheckpoint: true,
+  postWriter: true,
   pageCacheBytes: config.pageCacheMb * 2 ** 20,
   baseUrl: config.baseUrl,
   contentDir: config.contentDir,

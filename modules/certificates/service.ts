@@ -4,6 +4,7 @@ import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
+import type { ProgressChange } from '../../server/progress-hook.js';
 import { BadInput, Conflict, DomainRule, NotFound } from '../../server/errors.js';
 import { formatInstant, localDate } from '../../server/time.js';
 import { enrolments } from '../cohorts/schema.js';
@@ -338,9 +339,14 @@ export function createCertificateService(ctx: AppContext) {
      * The progress hook: issue the certificate right now, inside the caller's transaction, when the learner wants one,
      * has none yet (a revoked one is not replaced automatically), is still within their grace end, and meets every rule.
      */
-    issueIfEligible(tx: Db, cohortId: number, userId: number): CertificateRow | null {
+    issueIfEligible(tx: Db, cohortId: number, userId: number, change?: ProgressChange): CertificateRow | null {
       const cohort = ctx.cohorts.get(cohortId);
       if (!cohort.course.certificate) return null;
+      // A post changes one fact, the post count. If the posts before it already met the rule, it cannot be what makes
+      // the learner eligible: every other change runs this hook itself, and the sweep catches what none did (an
+      // extension, a changed rule). Posting past the required count, the common case, then reads nothing more.
+      // "Before" is by post id, not the count now: posts written together each see the others already counted.
+      if (change?.kind === 'post' && change.postsBefore >= cohort.course.certificate.posts) return null;
       const e = enrolment(tx, cohortId, userId);
       if (!e || e.status !== 'active' || !e.certificateWanted) return null;
       // One already issued (valid or revoked): the hook never issues another.
@@ -355,7 +361,10 @@ export function createCertificateService(ctx: AppContext) {
       const weeks = sources.weekStatuses(cohortId, userId);
       if (!evaluate(rules, { weeks, attendance: ASSUME_ATTENDED, posts }).eligible) return null;
       if (!evaluate(rules, { weeks, attendance: sources.attendance(cohortId, userId), posts }).eligible) return null;
-      return insert(tx, cohort, ctx.people.get(userId), { how: 'auto', by: null });
+      if (ctx.database.sqlite.inTransaction) return insert(tx, cohort, ctx.people.get(userId), { how: 'auto', by: null });
+      // Called after the change committed (a post, written by another connection): the reads above took no lock;
+      // issuing takes the write lock, checks again that no certificate appeared meanwhile, and writes it all at once.
+      return db().transaction((t) => (anyStmt.get({ cohortId, userId }) ? null : insert(t, cohort, ctx.people.get(userId), { how: 'auto', by: null })));
     },
 
     /** One learner's progress towards the certificate. */

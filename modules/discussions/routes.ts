@@ -224,7 +224,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const scope = discussions.threadById(request.user, request.params.id);
-      const post = discussions.createPost(scope, request.body);
+      const post = await discussions.post(scope, request.body);
       return reply.code(201).send({ id: post.id, html: post.html, parentId: post.parentId, createdAt: post.createdAt.toISOString() });
     },
   );
@@ -439,7 +439,7 @@ const routes: FastifyPluginAsync = async (app) => {
       };
       if (request.validationError || (parentRaw && parentId === null)) return showError(400, 'Write your post (up to 20,000 characters).');
       try {
-        const post = discussions.createPost(scope, { body, parentId });
+        const post = await discussions.post(scope, { body, parentId });
         const page = discussions.pageOfPost(scope.thread.id, post);
         return reply.redirect(`${base(access)}/${scope.thread.id}?${page > 1 ? `page=${page}&` : ''}done=posted#post-${post.id}`, 303);
       } catch (err) {

@@ -4,16 +4,17 @@ import sanitizeHtml from 'sanitize-html';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Conflict, Forbidden, NotFound, NotSignedIn } from '../../server/errors.js';
-import { renderMarkdown } from '../../server/markdown.js';
 import { formatDay, formatInstant } from '../../server/time.js';
 import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess, CohortRole } from '../cohorts/service.js';
 import { discussionDigests, posts, threadReads, threads } from './schema.js';
+import { checkBody, createPostWrites, NOTHING_LEFT, renderPostBody, type PostJob, type PostOutcome, type PostRow } from './post-write.js';
+import type { PostWriter } from './post-writer.js';
 import { cohortInstructors, enrolments } from '../cohorts/schema.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
-export type PostRow = typeof posts.$inferSelect;
+export type { PostRow } from './post-write.js';
 
 /** Posts shown on one page of a thread. */
 export const POSTS_PER_PAGE = 50;
@@ -22,7 +23,7 @@ export const EDIT_WINDOW_MINUTES = 30;
 /** The local hour from which a user's daily digest goes out. */
 export const DIGEST_HOUR = 7;
 export const MAX_TITLE = 200;
-export const MAX_BODY = 20_000;
+export { MAX_BODY } from './post-write.js';
 /** Posts listed per thread in a digest before "and N more". */
 const DIGEST_POSTS_PER_THREAD = 5;
 const EXCERPT_CHARS = 240;
@@ -192,26 +193,6 @@ export function createDiscussionService(ctx: AppContext) {
       .where(staff ? eq(threads.cohortId, sql.placeholder('cohortId')) : and(eq(threads.cohortId, sql.placeholder('cohortId')), eq(threads.hidden, false)))
       .prepare();
   };
-  // Posting: the insert and the thread's activity time, prepared once (SQLite compiles the cache-version triggers
-  // into each statement, so preparing them per post cost more than running them).
-  const insertPostStmt = ctx.db
-    .insert(posts)
-    .values({
-      threadId: sql.placeholder('threadId'),
-      cohortId: sql.placeholder('cohortId'),
-      parentId: sql.placeholder('parentId'),
-      authorId: sql.placeholder('authorId'),
-      markdown: sql.placeholder('markdown'),
-      html: sql.placeholder('html'),
-      createdAt: sql.placeholder('createdAt'),
-    })
-    .returning()
-    .prepare();
-  const touchThreadStmt = ctx.db
-    .update(threads)
-    .set({ lastPostAt: sql`${sql.placeholder('at')}` })
-    .where(eq(threads.id, sql.placeholder('id')))
-    .prepare();
   // A thread page: its size, one page of posts with their authors, and the reader's marker.
   const threadPostCountStmt = ctx.db
     .select({ n: sql<number>`count(*)` })
@@ -283,15 +264,71 @@ export function createDiscussionService(ctx: AppContext) {
     .from(posts)
     .where(and(eq(posts.cohortId, sql.placeholder('cohortId')), eq(posts.authorId, sql.placeholder('userId')), isNull(posts.deletedAt), eq(posts.hidden, false)))
     .prepare();
+  // The same count up to a post (the certificate hook after each post), a range of the same index.
+  const postsBeforeStmt = ctx.db
+    .select({ n: sql<number>`count(*)` })
+    .from(posts)
+    .where(
+      and(
+        eq(posts.cohortId, sql.placeholder('cohortId')),
+        eq(posts.authorId, sql.placeholder('userId')),
+        isNull(posts.deletedAt),
+        eq(posts.hidden, false),
+        sql`${posts.id} < ${sql.placeholder('id')}`,
+      ),
+    )
+    .prepare();
 
   /** Checks the body and renders it; refuses what is empty once unsafe HTML is removed. */
   function renderBody(body: string): { markdown: string; html: string } {
-    const markdown = body.replace(/\r\n?/g, '\n').trim();
-    if (!markdown) throw new BadInput('body: write something before posting.');
-    if (markdown.length > MAX_BODY) throw new BadInput(`body: a post can be at most ${MAX_BODY} characters.`);
-    const html = renderMarkdown(markdown);
-    if (!html.replace(/<[^>]*>/g, '').trim()) throw new BadInput('body: nothing is left once unsafe HTML is removed; write your post as text or Markdown.');
-    return { markdown, html };
+    const checked = checkBody(body);
+    if (!checked.ok) throw new BadInput(checked.message);
+    const html = renderPostBody(checked.markdown);
+    if (html === null) throw new BadInput(NOTHING_LEFT);
+    return { markdown: checked.markdown, html };
+  }
+
+  // Posts are written through createPostWrites: here on this connection, or by the post writer thread.
+  const writes = createPostWrites(ctx.database.sqlite);
+  let writer: PostWriter | null = null;
+
+  /** Everything checked before a post is written: the thread is open to the caller, the parent and the body. */
+  function postJob(scope: ThreadScope, input: { body: string; parentId?: number | null }): PostJob {
+    const { access, thread } = scope;
+    assertCanWrite(access, thread);
+    let parentId: number | null = null;
+    if (input.parentId !== undefined && input.parentId !== null) {
+      const parent = db()
+        .select()
+        .from(posts)
+        .where(and(eq(posts.id, input.parentId), eq(posts.threadId, thread.id), eq(posts.cohortId, access.cohort.id)))
+        .get();
+      if (!parent || (parent.hidden && !isStaff(access) && parent.authorId !== access.user.id)) {
+        throw new BadInput('parentId: that post is not in this thread.');
+      }
+      if (parent.deletedAt) throw new Conflict('That post was removed; reply to the thread instead.');
+      parentId = parent.parentId ?? parent.id;
+    }
+    const checked = checkBody(input.body);
+    if (!checked.ok) throw new BadInput(checked.message);
+    return { threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown: checked.markdown, createdAt: clock.now().getTime() };
+  }
+
+  /**
+   * The written post, or its refusal as the error the API answers. Once the post has committed, the certificate hook
+   * runs outside any transaction: its reads take no lock, so they never wait for the writer thread's next commit, and
+   * only issuing a certificate opens a transaction. If the process stops in between, the sweep issues it.
+   */
+  function settlePost(scope: ThreadScope, outcome: PostOutcome): PostRow {
+    if (!outcome.ok) {
+      if (outcome.status === 400) throw new BadInput(outcome.message);
+      if (outcome.status === 404) throw new NotFound('Thread');
+      if (outcome.status === 409) throw new Conflict(outcome.message);
+      throw new Error(outcome.message);
+    }
+    const postsBefore = postsBeforeStmt.get({ cohortId: scope.access.cohort.id, userId: scope.access.user.id, id: outcome.post.id })?.n ?? 0;
+    ctx.progress.changed(ctx.db, scope.access.cohort.id, scope.access.user.id, { kind: 'post', postsBefore });
+    return outcome.post;
   }
 
   function checkTitle(title: string): string {
@@ -545,32 +582,23 @@ export function createDiscussionService(ctx: AppContext) {
       });
     },
 
-    /** Post in a thread, or reply to a post (a reply to a reply attaches to its top-level post). 409 when locked. */
+    /**
+     * Post in a thread, or reply to a post (a reply to a reply attaches to its top-level post), on this connection.
+     * 409 when locked. Requests post through `post`, which hands the write to the post writer thread when it runs.
+     */
     createPost(scope: ThreadScope, input: { body: string; parentId?: number | null }): PostRow {
-      const { access, thread } = scope;
-      assertCanWrite(access, thread);
-      let parentId: number | null = null;
-      if (input.parentId !== undefined && input.parentId !== null) {
-        const parent = db()
-          .select()
-          .from(posts)
-          .where(and(eq(posts.id, input.parentId), eq(posts.threadId, thread.id), eq(posts.cohortId, access.cohort.id)))
-          .get();
-        if (!parent || (parent.hidden && !isStaff(access) && parent.authorId !== access.user.id)) {
-          throw new BadInput('parentId: that post is not in this thread.');
-        }
-        if (parent.deletedAt) throw new Conflict('That post was removed; reply to the thread instead.');
-        parentId = parent.parentId ?? parent.id;
-      }
-      const { markdown, html } = renderBody(input.body);
-      const now = clock.now();
-      return ctx.database.write((tx) => {
-        // Prepared statements run on this connection, so inside the transaction.
-        const post = insertPostStmt.get({ threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, html, createdAt: now })!;
-        touchThreadStmt.run({ at: now.getTime(), id: thread.id });
-        ctx.progress.changed(tx, access.cohort.id, access.user.id);
-        return post;
-      });
+      return settlePost(scope, writes.write([postJob(scope, input)])[0]);
+    },
+
+    /** `createPost` for requests: written by the post writer thread when it runs (see post-writer.ts). */
+    async post(scope: ThreadScope, input: { body: string; parentId?: number | null }): Promise<PostRow> {
+      const job = postJob(scope, input);
+      return settlePost(scope, writer?.running ? await writer.write(job) : writes.write([job])[0]);
+    },
+
+    /** Hand post writes to a writer thread (null: write on this connection). */
+    useWriter(w: PostWriter | null): void {
+      writer = w;
     },
 
     /** One post as the caller sees it (after a change, or for the reply and edit pages). */

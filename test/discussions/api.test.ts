@@ -147,7 +147,7 @@ describe('starting threads and posting', () => {
     expect((await w.a.learner2.api('POST', `/api/v1/threads/${t2}/posts`, { body: 'x', parentId: inT2 })).statusCode).toBe(409);
   });
 
-  it('tells the certificates module inside the transaction, where the new post already counts', async () => {
+  it('tells the certificates module once the post is written, so the new post already counts (a new thread: inside its transaction)', async () => {
     const seen: Array<{ cohortId: number; userId: number; count: number }> = [];
     w.t.ctx.progress.listen((_tx, cohortId, userId) => seen.push({ cohortId, userId, count: w.t.ctx.discussions.postCount(cohortId, userId) }));
     const threadId = await startThread(w.a.learner.api, w.a.id);

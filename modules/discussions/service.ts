@@ -166,7 +166,7 @@ export function createDiscussionService(ctx: AppContext) {
   const { clock } = ctx;
   const db = () => ctx.db;
   // The thread list is on every cohort home and week page. Per thread, readable posts and the caller's unread ones are
-  // counted in correlated subqueries over posts_thread_counts_idx (never the post bodies); grouping a join instead made
+  // counted in correlated subqueries over posts_thread_order_idx (never the post bodies); grouping a join instead made
   // SQLite scan every thread of every cohort. Staff also see hidden posts and hidden threads.
   const threadListStmt = (staff: boolean) => {
     const visible = staff ? sql`${posts.deletedAt} is null` : sql`(${posts.deletedAt} is null and ${posts.hidden} = 0)`;

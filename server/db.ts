@@ -111,7 +111,13 @@ export function openDatabase(path: string, options: { migrate?: boolean; durabil
   const sqlite = new Database(path);
   configureConnection(sqlite, options.durability ?? durabilityFrom(process.env.DB_SYNCHRONOUS));
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) migrate(db, { migrationsFolder: migrationsDir });
+  if (options.migrate !== false) {
+    migrate(db, { migrationsFolder: migrationsDir });
+    // Planner statistics for every table that lacks or has outgrown them, as after a migration that (re)creates an
+    // index: without them SQLite guesses. analysis_limit reads a sample of each index, so a large file starts quickly.
+    sqlite.pragma('analysis_limit = 1000');
+    sqlite.pragma('optimize = 0x10002');
+  }
   const checkpointer = options.backgroundCheckpoint && path !== ':memory:' ? startCheckpointer(path) : null;
   // The post writer thread writes through a second connection. A transaction that read before it wrote could then find
   // the file changed under it (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out), so every transaction on this

@@ -27,6 +27,8 @@ export { MAX_BODY } from './post-write.js';
 /** Posts listed per thread in a digest before "and N more". */
 const DIGEST_POSTS_PER_THREAD = 5;
 const EXCERPT_CHARS = 240;
+/** How far the certificate hook's "posts before this one" is counted: a rule asking for more is checked in full. */
+const POSTS_BEFORE_CAP = 64;
 
 export interface Author {
   id: number;
@@ -264,18 +266,25 @@ export function createDiscussionService(ctx: AppContext) {
     .from(posts)
     .where(and(eq(posts.cohortId, sql.placeholder('cohortId')), eq(posts.authorId, sql.placeholder('userId')), isNull(posts.deletedAt), eq(posts.hidden, false)))
     .prepare();
-  // The same count up to a post (the certificate hook after each post), a range of the same index.
+  // The same count up to a post, for the certificate hook after each post: a range of the same index, read no further
+  // than POSTS_BEFORE_CAP entries (rules ask for a few posts; a prolific learner's hundreds need not be counted).
   const postsBeforeStmt = ctx.db
     .select({ n: sql<number>`count(*)` })
-    .from(posts)
-    .where(
-      and(
-        eq(posts.cohortId, sql.placeholder('cohortId')),
-        eq(posts.authorId, sql.placeholder('userId')),
-        isNull(posts.deletedAt),
-        eq(posts.hidden, false),
-        sql`${posts.id} < ${sql.placeholder('id')}`,
-      ),
+    .from(
+      ctx.db
+        .select({ one: sql`1` })
+        .from(posts)
+        .where(
+          and(
+            eq(posts.cohortId, sql.placeholder('cohortId')),
+            eq(posts.authorId, sql.placeholder('userId')),
+            isNull(posts.deletedAt),
+            eq(posts.hidden, false),
+            sql`${posts.id} < ${sql.placeholder('id')}`,
+          ),
+        )
+        .limit(POSTS_BEFORE_CAP)
+        .as('before'),
     )
     .prepare();
 

@@ -22,6 +22,22 @@ describe('the SQLite database', () => {
     expect(() => durabilityFrom('extra')).toThrow(/DB_SYNCHRONOUS/);
   });
 
+  it('gives an index without planner statistics (as after a migration recreates it) its statistics when opened', () => {
+    const path = join(dir, 'stats.db');
+    const first = openDatabase(path);
+    const users = first.sqlite.prepare('insert into users (email, name, role, created_at) values (?, ?, ?, 0)');
+    for (let i = 0; i < 300; i++) users.run(`u${i}@library.test`, `User ${i}`, 'learner');
+    first.sqlite.exec('ANALYZE');
+    const statsOf = (db: typeof first) => db.sqlite.prepare("select idx from sqlite_stat1 where tbl = 'users'").all().map((r) => (r as { idx: string }).idx);
+    expect(statsOf(first).length).toBeGreaterThan(0);
+    // What a migration that drops and recreates an index leaves: the index, and no statistics for it.
+    first.sqlite.exec("DELETE FROM sqlite_stat1 WHERE tbl = 'users'");
+    first.close();
+    const again = openDatabase(path);
+    expect(statsOf(again).length).toBeGreaterThan(0);
+    void again.close();
+  });
+
   it('migrates an empty file, with WAL, synchronous=NORMAL, foreign keys and a busy timeout', async () => {
     const database = openDatabase(join(dir, 'fresh.db'));
     const tables = database.sqlite.prepare("select name from sqlite_master where type='table'").all().map((r) => (r as { name: string }).name);

@@ -8,6 +8,9 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
 import { migrationsDir } from './paths.js';
+import { configureConnection, type Durability } from './connection.js';
+
+export { configureConnection, durabilityOf } from './connection.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -24,7 +27,7 @@ export interface AppDatabase {
   close(): Promise<void>;
 }
 
-export type Durability = 'normal' | 'full';
+export type { Durability } from './connection.js';
 
 /** DB_SYNCHRONOUS=full|normal (default normal); anything else is refused, so a typo cannot weaken a choice. */
 export function durabilityFrom(value: string | undefined): Durability {
@@ -86,23 +89,6 @@ export function startCheckpointer(path: string, intervalMs = 100): { stop(): Pro
       return stopped;
     },
   };
-}
-
-/** The settings every connection to the database file gets: the server's, the post writer's (WAL, durability, keys). */
-export function configureConnection(sqlite: Database.Database, durability: Durability): void {
-  sqlite.pragma('journal_mode = WAL');
-  // NORMAL (with WAL): a commit survives the process crashing or being killed, and the file is never corrupted; a power
-  // cut or kernel crash can lose the commits of the last moments before it. It costs no fsync per commit (about 12 µs
-  // a commit on this machine against 184 µs with FULL). FULL also survives a power cut, for installs that want it.
-  sqlite.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('temp_store = MEMORY');
-}
-
-/** The durability an open connection was configured with (synchronous FULL is 2). */
-export function durabilityOf(sqlite: Database.Database): Durability {
-  return sqlite.pragma('synchronous', { simple: true }) === 2 ? 'full' : 'normal';
 }
 
 /** Open (creating if needed) the database file and bring its schema up to date. */

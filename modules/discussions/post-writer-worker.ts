@@ -2,7 +2,7 @@
 // are written in one transaction, and each is answered only once that transaction has committed.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureConnection, type Durability } from '../../server/db.js';
+import { configureConnection, type Durability } from '../../server/connection.js';
 import { createPostWrites, type PostJob, type PostOutcome } from './post-write.js';
 
 interface Request {
@@ -13,6 +13,8 @@ interface Request {
 const { path, durability } = workerData as { path: string; durability: Durability };
 const sqlite = new Database(path, { fileMustExist: true });
 configureConnection(sqlite, durability);
+// The thread writes; it reads little (the thread's lock), so a small page cache keeps its memory small.
+sqlite.pragma('cache_size = -512');
 const writes = createPostWrites(sqlite);
 const port = parentPort!;
 

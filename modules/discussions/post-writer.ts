@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { durabilityOf } from '../../server/db.js';
+import { durabilityOf } from '../../server/connection.js';
 import type { PostJob, PostOutcome } from './post-write.js';
 
 export interface PostWriter {

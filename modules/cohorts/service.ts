@@ -129,6 +129,18 @@ export function createCohortService(ctx: AppContext) {
     .from(enrolments)
     .where(and(eq(enrolments.cohortId, sql.placeholder('cohortId')), eq(enrolments.userId, sql.placeholder('userId')), eq(enrolments.status, 'active')))
     .prepare();
+  // The guard itself: the cohort and the caller's place in it in one statement (every cohort page and write runs it).
+  const accessStmt = ctx.db
+    .select({
+      cohort: cohorts,
+      // The outer cohort is named in full: drizzle writes columns of a one-table select unqualified, and inside the
+      // subquery a bare "id" would be the subquery table's own.
+      teaches: sql<number>`exists (select 1 from ${cohortInstructors} ci where ci.cohort_id = "cohorts"."id" and ci.user_id = ${sql.placeholder('userId')})`,
+      learns: sql<number>`exists (select 1 from ${enrolments} e where e.cohort_id = "cohorts"."id" and e.user_id = ${sql.placeholder('userId')} and e.status = 'active')`,
+    })
+    .from(cohorts)
+    .where(eq(cohorts.id, sql.placeholder('id')))
+    .prepare();
   // Discussions mark instructors' posts on every thread list and page.
   const instructorIdsStmt = ctx.db
     .select({ id: cohortInstructors.userId })
@@ -430,8 +442,11 @@ export function createCohortService(ctx: AppContext) {
      */
     access(user: User | null, cohortId: number, roles: CohortRole[] = ['admin', 'instructor', 'learner']): CohortAccess {
       if (!user) throw new NotSignedIn();
-      const cohort = service.get(cohortId);
-      const role = service.roleIn(user, cohortId);
+      const row = accessStmt.get({ id: cohortId, userId: user.id });
+      if (!row) throw new NotFound('Cohort');
+      const cohort = hydrate(row.cohort);
+      // The same order as roleIn: an admin everywhere, then instructor, then active learner.
+      const role: CohortRole | null = user.role === 'admin' ? 'admin' : row.teaches ? 'instructor' : row.learns ? 'learner' : null;
       if (!role) throw new Forbidden('You are not part of this cohort.');
       if (!roles.includes(role)) throw new Forbidden('Only the cohort’s instructors and admins can do this.');
       if (role === 'learner' && clock.now().getTime() >= cohort.timeline.accessEndsAt.getTime()) {

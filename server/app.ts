@@ -184,8 +184,13 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
   fastify.addHook('onReady', async () => {
     const sqlite = ctx.database.sqlite;
     if (opts.postWriter && !sqlite.memory) {
-      postWriter = await startPostWriter(sqlite, (err) => fastify.log.error({ err }, 'the post writer stopped; posts are written on the main connection'));
-      ctx.discussions.useWriter(postWriter);
+      // A writer that cannot start is logged, not fatal: posts are then written on the main connection.
+      try {
+        postWriter = await startPostWriter(sqlite, (err) => fastify.log.error({ err }, 'the post writer stopped; posts are written on the main connection'));
+        ctx.discussions.useWriter(postWriter);
+      } catch (err) {
+        fastify.log.error({ err }, 'the post writer did not start; posts are written on the main connection');
+      }
     }
     opts.expose?.(ctx);
     if (opts.workers !== false) {

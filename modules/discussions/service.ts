@@ -288,13 +288,19 @@ export function createDiscussionService(ctx: AppContext) {
     )
     .prepare();
 
-  /** Checks the body and renders it; refuses what is empty once unsafe HTML is removed. */
-  function renderBody(body: string): { markdown: string; html: string } {
+  /** The normalised body, or a 400 for an empty or over-long one. */
+  function checkedMarkdown(body: string): string {
     const checked = checkBody(body);
     if (!checked.ok) throw new BadInput(checked.message);
-    const html = renderPostBody(checked.markdown);
+    return checked.markdown;
+  }
+
+  /** Checks the body and renders it; refuses what is empty once unsafe HTML is removed. */
+  function renderBody(body: string): { markdown: string; html: string } {
+    const markdown = checkedMarkdown(body);
+    const html = renderPostBody(markdown);
     if (html === null) throw new BadInput(NOTHING_LEFT);
-    return { markdown: checked.markdown, html };
+    return { markdown, html };
   }
 
   // Posts are written through createPostWrites: here on this connection, or by the post writer thread.
@@ -318,9 +324,8 @@ export function createDiscussionService(ctx: AppContext) {
       if (parent.deletedAt) throw new Conflict('That post was removed; reply to the thread instead.');
       parentId = parent.parentId ?? parent.id;
     }
-    const checked = checkBody(input.body);
-    if (!checked.ok) throw new BadInput(checked.message);
-    return { threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown: checked.markdown, createdAt: clock.now().getTime() };
+    const markdown = checkedMarkdown(input.body);
+    return { threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, createdAt: clock.now().getTime() };
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Db } from './db.js';
 /**
  * What changed, when a listener can use it. A post is one more post by the learner and changes nothing else;
  * `postsBefore` counts their posts (not removed, not hidden) written before it, concurrent ones included; it may
- * stop counting early (at 64), never overcount.
+ * stop counting early (discussions' POSTS_BEFORE_CAP), never overcount.
  */
 export type ProgressChange = { kind: 'post'; postsBefore: number };
 

@@ -119,17 +119,7 @@ export function createCohortService(ctx: AppContext) {
   const htmlCache = new Map<string, string>();
   // The cohort guard runs on every cohort request: its lookups are prepared once.
   const cohortById = ctx.db.select().from(cohorts).where(eq(cohorts.id, sql.placeholder('id'))).prepare();
-  const teachesStmt = ctx.db
-    .select({ id: cohortInstructors.userId })
-    .from(cohortInstructors)
-    .where(and(eq(cohortInstructors.cohortId, sql.placeholder('cohortId')), eq(cohortInstructors.userId, sql.placeholder('userId'))))
-    .prepare();
-  const enrolledStmt = ctx.db
-    .select({ id: enrolments.id })
-    .from(enrolments)
-    .where(and(eq(enrolments.cohortId, sql.placeholder('cohortId')), eq(enrolments.userId, sql.placeholder('userId')), eq(enrolments.status, 'active')))
-    .prepare();
-  // The guard itself: the cohort and the caller's place in it in one statement (every cohort page and write runs it).
+  // The cohort and the caller's place in it in one statement: the guard (every cohort page and write) and roleIn.
   const accessStmt = ctx.db
     .select({
       cohort: cohorts,
@@ -141,6 +131,9 @@ export function createCohortService(ctx: AppContext) {
     .from(cohorts)
     .where(eq(cohorts.id, sql.placeholder('id')))
     .prepare();
+  /** A role from that statement's row: an admin everywhere, then instructor, then active learner (null: outside it). */
+  const roleFrom = (user: User, row: { teaches: number; learns: number } | undefined): CohortRole | null =>
+    user.role === 'admin' ? 'admin' : row?.teaches ? 'instructor' : row?.learns ? 'learner' : null;
   // Discussions mark instructors' posts on every thread list and page.
   const instructorIdsStmt = ctx.db
     .select({ id: cohortInstructors.userId })
@@ -431,9 +424,7 @@ export function createCohortService(ctx: AppContext) {
 
     /** The user's role in the cohort, or null when they do not belong to it. */
     roleIn(user: User, cohortId: number): CohortRole | null {
-      if (user.role === 'admin') return 'admin';
-      if (teachesStmt.get({ cohortId, userId: user.id })) return 'instructor';
-      return enrolledStmt.get({ cohortId, userId: user.id }) ? 'learner' : null;
+      return user.role === 'admin' ? 'admin' : roleFrom(user, accessStmt.get({ id: cohortId, userId: user.id }));
     },
 
     /**
@@ -445,8 +436,7 @@ export function createCohortService(ctx: AppContext) {
       const row = accessStmt.get({ id: cohortId, userId: user.id });
       if (!row) throw new NotFound('Cohort');
       const cohort = hydrate(row.cohort);
-      // The same order as roleIn: an admin everywhere, then instructor, then active learner.
-      const role: CohortRole | null = user.role === 'admin' ? 'admin' : row.teaches ? 'instructor' : row.learns ? 'learner' : null;
+      const role = roleFrom(user, row);
       if (!role) throw new Forbidden('You are not part of this cohort.');
       if (!roles.includes(role)) throw new Forbidden('Only the cohort’s instructors and admins can do this.');
       if (role === 'learner' && clock.now().getTime() >= cohort.timeline.accessEndsAt.getTime()) {

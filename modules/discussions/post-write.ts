@@ -103,5 +103,3 @@ export function createPostWrites(sqlite: Database.Database) {
     },
   };
 }
-
-export type PostWrites = ReturnType<typeof createPostWrites>;

@@ -47,11 +47,12 @@ export async function startPostWriter(sqlite: Database.Database, onFailure: (err
   let next = 0;
   let running = false;
   let stopped: Promise<void> | null = null;
-  const fail = (err: Error) => {
-    if (!running) return;
-    running = false;
+  /** Refuse every unanswered post; report the failure if the thread was running (not stopped by close()). */
+  const stop = (err: Error) => {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
+    if (!running) return;
+    running = false;
     onFailure(err);
   };
   await new Promise<void>((resolve, reject) => {
@@ -66,14 +67,9 @@ export async function startPostWriter(sqlite: Database.Database, onFailure: (err
       pending.delete(a.id);
     }
   });
-  worker.on('error', (err) => fail(err));
-  worker.on('exit', (code) => {
-    const err = new Error(`the post writer stopped (exit ${code})`);
-    fail(err);
-    // Stopped by close(): anything still unanswered (only if the thread had to be terminated) is refused, not lost.
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  });
+  worker.on('error', stop);
+  // After close() anything still unanswered (only if the thread had to be terminated) is refused, not left waiting.
+  worker.on('exit', (code) => stop(new Error(`the post writer stopped (exit ${code})`)));
   return {
     get running() {
       return running;

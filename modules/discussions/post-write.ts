@@ -2,7 +2,7 @@
 // connection. A batch of posts is rendered first, then written in one transaction, each post in its own savepoint so
 // one refused post leaves the others written.
 import type Database from 'better-sqlite3';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { renderMarkdown } from '../../server/markdown.js';
 import { posts, threads } from './schema.js';
@@ -23,8 +23,15 @@ export interface PostJob {
   createdAt: number;
 }
 
-/** What became of one job: the written row, or why it was refused (status as the API answers it). */
-export type PostOutcome = { ok: true; post: PostRow } | { ok: false; status: 400 | 404 | 409 | 500; message: string };
+/**
+ * What became of one job: the written row, or why it was refused (status as the API answers it). `postsBefore` counts
+ * the author's posts in the cohort (not removed, not hidden) written before this one, up to POSTS_BEFORE_CAP: what the
+ * certificate hook needs to know about a post.
+ */
+export type PostOutcome = { ok: true; post: PostRow; postsBefore: number } | { ok: false; status: 400 | 404 | 409 | 500; message: string };
+
+/** The most earlier posts counted for a new post: rules ask for one or two (a rule asking for more is checked in full). */
+export const POSTS_BEFORE_CAP = 8;
 
 /** Normalises a post body and refuses an empty or over-long one (before anything is queued). */
 export function checkBody(body: string): { ok: true; markdown: string } | { ok: false; message: string } {
@@ -61,6 +68,28 @@ export function createPostWrites(sqlite: Database.Database) {
     })
     .returning()
     .prepare();
+  // Counted in the writing transaction, right after the insert, while the author index's pages are in this
+  // connection's cache: a range of that index read no further than POSTS_BEFORE_CAP entries. "Before" is by id, so
+  // posts written in one batch each count the ones before them.
+  const postsBeforeStmt = db
+    .select({ n: sql<number>`count(*)` })
+    .from(
+      db
+        .select({ one: sql`1` })
+        .from(posts)
+        .where(
+          and(
+            eq(posts.cohortId, sql.placeholder('cohortId')),
+            eq(posts.authorId, sql.placeholder('authorId')),
+            isNull(posts.deletedAt),
+            eq(posts.hidden, false),
+            sql`${posts.id} < ${sql.placeholder('id')}`,
+          ),
+        )
+        .limit(POSTS_BEFORE_CAP)
+        .as('before'),
+    )
+    .prepare();
   const touchStmt = db
     .update(threads)
     .set({ lastPostAt: sql`${sql.placeholder('at')}` })
@@ -74,7 +103,8 @@ export function createPostWrites(sqlite: Database.Database) {
     if (thread.locked) return { ok: false, status: 409, message: 'This thread is locked: no new posts or edits.' };
     const post = insertStmt.get({ ...job, createdAt: new Date(job.createdAt), html })!;
     touchStmt.run({ at: job.createdAt, id: job.threadId });
-    return { ok: true, post };
+    const postsBefore = postsBeforeStmt.get({ cohortId: job.cohortId, authorId: job.authorId, id: post.id })?.n ?? 0;
+    return { ok: true, post, postsBefore };
   });
   const writeAll = sqlite.transaction((jobs: PostJob[], html: Array<string | null>): PostOutcome[] =>
     jobs.map((job, i) => {

@@ -27,8 +27,6 @@ export { MAX_BODY } from './post-write.js';
 /** Posts listed per thread in a digest before "and N more". */
 const DIGEST_POSTS_PER_THREAD = 5;
 const EXCERPT_CHARS = 240;
-/** How far the certificate hook's "posts before this one" is counted: a rule asking for more is checked in full. */
-const POSTS_BEFORE_CAP = 64;
 
 export interface Author {
   id: number;
@@ -266,28 +264,6 @@ export function createDiscussionService(ctx: AppContext) {
     .from(posts)
     .where(and(eq(posts.cohortId, sql.placeholder('cohortId')), eq(posts.authorId, sql.placeholder('userId')), isNull(posts.deletedAt), eq(posts.hidden, false)))
     .prepare();
-  // The same count up to a post, for the certificate hook after each post: a range of the same index, read no further
-  // than POSTS_BEFORE_CAP entries (rules ask for a few posts; a prolific learner's hundreds need not be counted).
-  const postsBeforeStmt = ctx.db
-    .select({ n: sql<number>`count(*)` })
-    .from(
-      ctx.db
-        .select({ one: sql`1` })
-        .from(posts)
-        .where(
-          and(
-            eq(posts.cohortId, sql.placeholder('cohortId')),
-            eq(posts.authorId, sql.placeholder('userId')),
-            isNull(posts.deletedAt),
-            eq(posts.hidden, false),
-            sql`${posts.id} < ${sql.placeholder('id')}`,
-          ),
-        )
-        .limit(POSTS_BEFORE_CAP)
-        .as('before'),
-    )
-    .prepare();
-
   /** The normalised body, or a 400 for an empty or over-long one. */
   function checkedMarkdown(body: string): string {
     const checked = checkBody(body);
@@ -340,8 +316,7 @@ export function createDiscussionService(ctx: AppContext) {
       if (outcome.status === 409) throw new Conflict(outcome.message);
       throw new Error(outcome.message);
     }
-    const postsBefore = postsBeforeStmt.get({ cohortId: scope.access.cohort.id, userId: scope.access.user.id, id: outcome.post.id })?.n ?? 0;
-    ctx.progress.changed(ctx.db, scope.access.cohort.id, scope.access.user.id, { kind: 'post', postsBefore });
+    ctx.progress.changed(ctx.db, scope.access.cohort.id, scope.access.user.id, { kind: 'post', postsBefore: outcome.postsBefore });
     return outcome.post;
   }
 

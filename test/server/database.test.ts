@@ -38,7 +38,7 @@ describe('the SQLite database', () => {
     void again.close();
   });
 
-  it('migrates an empty file, with WAL, synchronous=NORMAL, foreign keys and a busy timeout', async () => {
+  it('migrates an empty file, with WAL, synchronous=NORMAL, foreign keys, a busy timeout and a late automatic checkpoint', async () => {
     const database = openDatabase(join(dir, 'fresh.db'));
     const tables = database.sqlite.prepare("select name from sqlite_master where type='table'").all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['users', 'auth_sessions', 'sign_in_links', 'api_tokens', 'outbox', 'cohorts', 'enrolments', '__drizzle_migrations']));
@@ -46,6 +46,9 @@ describe('the SQLite database', () => {
     expect(database.sqlite.pragma('synchronous', { simple: true })).toBe(1);
     expect(database.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(database.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
+    // The background checkpointer does most copying; a connection's own checkpoint waits for a 40 MB WAL.
+    expect(database.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    expect(database.sqlite.pragma('journal_size_limit', { simple: true })).toBe(10_000 * 4096 * 2);
     const applied = database.sqlite.prepare('select count(*) n from __drizzle_migrations').get() as { n: number };
     database.close();
     // Opening again applies nothing twice.

@@ -12,6 +12,12 @@
 // Public pages are kept the same way for visitors who are not signed in (user 0): the certificate verification page
 // under the certificate's cohort (a revocation is a write in that cohort, a renamed learner a change of names), and the
 // catalogue, which shows only the course content loaded at start, under no cohort.
+//
+// A large page (a thread of 200 posts is about 46 KB) is kept gzipped: it takes a sixth of the memory or less, and a
+// browser (every browser accepts gzip) gets it as it is kept, a sixth of the bytes on the wire. A client that does not
+// accept gzip gets it unzipped on each hit (about 70 µs for 46 KB).
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { negotiate } from '@fastify/accept-negotiator';
 import { sql } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { Clock } from './clock.js';
@@ -27,8 +33,9 @@ declare module 'fastify' {
 interface Entry {
   version: number;
   minute: number;
-  /** UTF-8, as sent: its length is the memory it holds, and a hit sends it without encoding it again. */
+  /** UTF-8, as sent (gzipped when `gzip`): its length is the memory it holds, and a hit sends it without encoding it again. */
   body: Buffer;
+  gzip: boolean;
 }
 
 export interface PageCacheStats {
@@ -59,6 +66,12 @@ const CSRF_COOKIE = 'cc_csrf';
 /** Memory for rendered pages unless configured (PAGE_CACHE_MB, or the pageCacheBytes plugin option). */
 export const DEFAULT_PAGE_CACHE_MB = 32;
 
+/**
+ * Pages from this size up are kept gzipped. Smaller pages (a cohort home or a week page, about 10 KB) are kept as they
+ * are: they are most of the hits, and unzipping for a client that does not accept gzip would cost a third of a hit.
+ */
+export const GZIP_FROM_BYTES = 24 * 1024;
+
 export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }): PageCache {
   const entries = new Map<string, Entry>();
   let bytes = 0;
@@ -77,7 +90,10 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
   };
 
   function store(key: string, version: number, minute: number, html: string) {
-    const entry = { version, minute, body: Buffer.from(html) };
+    const plain = Buffer.from(html);
+    // Level 4: within a few per cent of the default's size, in about four fifths of its time (a 46 KB page: ~0.2 ms).
+    const gzip = plain.length >= GZIP_FROM_BYTES;
+    const entry = { version, minute, body: gzip ? gzipSync(plain, { level: 4 }) : plain, gzip };
     const size = cost(key, entry);
     if (size > opts.maxBytes / 8) return;
     const old = entries.get(key);
@@ -100,7 +116,11 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
       hits++;
       entries.delete(key);
       entries.set(key, hit);
-      return reply.code(200).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-page-cache', 'hit').send(hit.body);
+      reply.code(200).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-page-cache', 'hit');
+      if (!hit.gzip) return reply.send(hit.body);
+      reply.header('vary', 'accept-encoding');
+      if (acceptsGzip(request)) return reply.header('content-encoding', 'gzip').send(hit.body);
+      return reply.send(gunzipSync(hit.body));
     }
     if (hit) drop(key, hit);
     misses++;
@@ -146,4 +166,10 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
       bytes = 0;
     },
   };
+}
+
+/** Whether the request's Accept-Encoding takes gzip (a q of 0 refuses it; no header: only identity). */
+function acceptsGzip(request: FastifyRequest): boolean {
+  const header = request.headers['accept-encoding'];
+  return typeof header === 'string' && negotiate(header, ['gzip']) === 'gzip';
 }

@@ -7,7 +7,7 @@ import type { Db } from '../../server/db.js';
 import type { ProgressChange } from '../../server/progress-hook.js';
 import { BadInput, Conflict, DomainRule, NotFound } from '../../server/errors.js';
 import { formatInstant, localDate } from '../../server/time.js';
-import { enrolments } from '../cohorts/schema.js';
+import { cohorts, enrolments } from '../cohorts/schema.js';
 import type { Cohort } from '../cohorts/service.js';
 import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
@@ -180,6 +180,8 @@ export function createCertificateService(ctx: AppContext) {
     .limit(1)
     .prepare();
 
+  // A post's hook needs only the course's posts rule: the course of the cohort, one column (not the whole cohort).
+  const courseSlugStmt = ctx.db.select({ slug: cohorts.courseSlug }).from(cohorts).where(eq(cohorts.id, sql.placeholder('id'))).prepare();
   // The progress hook runs on every post, save and review: whether any certificate exists is all it needs to know.
   const anyStmt = ctx.db
     .select({ id: certificates.id })
@@ -340,13 +342,17 @@ export function createCertificateService(ctx: AppContext) {
      * has none yet (a revoked one is not replaced automatically), is still within their grace end, and meets every rule.
      */
     issueIfEligible(tx: Db, cohortId: number, userId: number, change?: ProgressChange): CertificateRow | null {
-      const cohort = ctx.cohorts.get(cohortId);
-      if (!cohort.course.certificate) return null;
       // A post changes one fact, the post count. If the posts before it already met the rule, it cannot be what makes
       // the learner eligible: every other change runs this hook itself, and the sweep catches what none did (an
       // extension, a changed rule). Posting past the required count, the common case, then reads nothing more.
       // "Before" is by post id, not the count now: posts written together each see the others already counted.
-      if (change?.kind === 'post' && change.postsBefore >= cohort.course.certificate.posts) return null;
+      if (change?.kind === 'post') {
+        const slug = courseSlugStmt.get({ id: cohortId })?.slug;
+        const rules = slug !== undefined && ctx.courses.has(slug) ? ctx.courses.get(slug).certificate : null;
+        if (!rules || change.postsBefore >= rules.posts) return null;
+      }
+      const cohort = ctx.cohorts.get(cohortId);
+      if (!cohort.course.certificate) return null;
       const e = enrolment(tx, cohortId, userId);
       if (!e || e.status !== 'active' || !e.certificateWanted) return null;
       // One already issued (valid or revoked): the hook never issues another.

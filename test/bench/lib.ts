@@ -15,6 +15,8 @@ export interface ScenarioResult {
   bytes: number;
   baselineReqPerSec: number;
   ratio: number;
+  /** The RSS of the server that answered, at its highest while this scenario was measured (MB). */
+  rssPeakMb: number;
 }
 
 /** A free TCP port on loopback. */
@@ -120,7 +122,7 @@ export async function load(opts: LoadOptions): Promise<autocannon.Result> {
 
 /** Print results as an aligned table (with the target and whether it is met, when given). */
 export function printTable(rows: Array<ScenarioResult & { target?: number | null }>): void {
-  const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio', 'target'];
+  const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio', 'RSS MB', 'target'];
   const lines = rows.map((r) => [
     r.name,
     r.data,
@@ -131,6 +133,7 @@ export function printTable(rows: Array<ScenarioResult & { target?: number | null
     String(r.bytes),
     r.baselineReqPerSec.toFixed(0),
     `${(r.ratio * 100).toFixed(1)} %`,
+    r.rssPeakMb.toFixed(0),
     r.target === undefined || r.target === null ? (r.p99 < 25 ? '' : 'p99 ≥ 25 ms') : `${(r.target * 100).toFixed(0)} % ${r.ratio >= r.target ? 'met' : 'below'}${r.p99 < 25 ? '' : ', p99 ≥ 25 ms'}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

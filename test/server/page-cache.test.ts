@@ -3,8 +3,10 @@
 // clock all make the next view a fresh render, and nobody is ever served someone else's page.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { GZIP_FROM_BYTES } from '../../server/page-cache.js';
 import { eq } from 'drizzle-orm';
 import { apiAs, Browser } from '../helpers/http.js';
 import { users } from '../../modules/people/schema.js';
@@ -52,6 +54,38 @@ describe('page cache', () => {
     expect(after.cache).toBe('miss');
     expect(after.body).toContain('evening hours');
     expect((await view(browser, home)).cache).toBe('miss');
+  });
+
+  it('keeps a large page gzipped: a browser gets it gzipped, a client without gzip the same page unzipped', async () => {
+    const { cohort, ana, ben, weekThread } = setup();
+    const scope = t.ctx.discussions.threadById(t.ctx.people.get(ben.user.id), weekThread.id);
+    // Twenty posts of about 1,500 characters: a page well past GZIP_FROM_BYTES.
+    for (let i = 0; i < 20; i++) t.ctx.discussions.createPost(scope, { body: `Post ${i}: ${'our library tried evening hours and a quiet study room. '.repeat(28)}` });
+    const browser = await signInBrowser(t, ana.email);
+    const url = `/cohorts/${cohort.id}/discussions/${weekThread.id}`;
+    // The first view marks the posts read (the reader's marks changed): the second is the page that is kept.
+    await browser.get(url, { 'accept-encoding': 'gzip, deflate, br' });
+    const first = await browser.get(url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(first.headers['x-page-cache']).toBe('miss');
+    expect(first.headers['content-encoding']).toBeUndefined();
+    expect(first.rawPayload.length).toBeGreaterThan(GZIP_FROM_BYTES);
+    const kept = t.ctx.pageCache.stats();
+    expect(kept.entries).toBe(1);
+    expect(kept.bytes).toBeLessThan(first.rawPayload.length / 4);
+
+    const zipped = await browser.get(url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.headers['x-page-cache']).toBe('hit');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    expect(zipped.rawPayload.length).toBeLessThan(first.rawPayload.length / 4);
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(first.body);
+
+    for (const refused of [undefined, 'br', 'gzip;q=0, identity']) {
+      const plain = await browser.get(url, refused ? { 'accept-encoding': refused } : {});
+      expect(plain.headers['x-page-cache']).toBe('hit');
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.body).toBe(first.body);
+    }
   });
 
   it('a change in another cohort leaves the page cached; people never get each other’s page', async () => {

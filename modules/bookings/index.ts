@@ -20,6 +20,8 @@ const bookingsModule: FastifyPluginAsync = async (fastify) => {
   ctx.bookings = service;
   // A cohort given more places (or moved) lets its waitlist move up at once, in the same transaction.
   ctx.cohorts.onChange((tx, cohort) => service.fillPlaces(tx, cohort));
+  // Client addresses are kept no longer than the booking limit needs them.
+  ctx.scheduler.register('bookings:forget-addresses', (now) => void service.forgetAddresses(now));
 
   // "My courses": the learner's bookings, with a cancel link until the cohort starts.
   ctx.panels.register('my', {

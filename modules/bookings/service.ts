@@ -1,5 +1,5 @@
 // Bookings: the member list, and booking rules (capacity, waitlist, payment by invoice, cancellation, refunds) with their emails.
-import { and, asc, desc, eq, gt, inArray, max, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, max, sql } from 'drizzle-orm';
 import type { AppContext } from '../../server/context.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Conflict, DomainRule, Forbidden, NotFound, TooLarge, TooManyRequests } from '../../server/errors.js';
@@ -72,6 +72,8 @@ export const IMPORT_MAX_ROWS = 10_000;
  * address still books a team of twenty; an admin books larger groups.
  */
 export const BOOKINGS_PER_IP_PER_HOUR = 20;
+/** A booking's client address is cleared this long after it was made: the limit above needs an hour of them. */
+export const BOOKING_ADDRESS_KEPT_HOURS = 24;
 
 /** Public mail providers: a whole-domain membership for these would make everyone a member. */
 const PUBLIC_MAIL_DOMAINS = new Set([
@@ -364,6 +366,16 @@ export function createBookingService(ctx: AppContext) {
      * transaction, so concurrent bookings for the last place queue and exactly one wins.
      */
     /** `ip` is the client's address: bookings by anyone but an admin count toward BOOKINGS_PER_IP_PER_HOUR (429). */
+    /** Clear the client address of bookings made more than BOOKING_ADDRESS_KEPT_HOURS ago (a scheduled job); returns how many. */
+    forgetAddresses(now: Date): number {
+      const cutoff = new Date(now.getTime() - BOOKING_ADDRESS_KEPT_HOURS * 3_600_000);
+      return db()
+        .update(bookings)
+        .set({ bookedFromIp: null })
+        .where(and(isNotNull(bookings.bookedFromIp), lt(bookings.createdAt, cutoff)))
+        .run().changes;
+    },
+
     book(input: { cohortId: number; email: string; name: string; kind: BookingKind; certificate?: boolean; actor: User | null; ip?: string }): BookingView {
       const cohort = ctx.cohorts.get(input.cohortId);
       const isAdmin = input.actor?.role === 'admin';

@@ -11,6 +11,8 @@ declare module '../../server/context.js' {
 
 const peopleModule: FastifyPluginAsync = async (fastify) => {
   fastify.cc.people = createPeopleService(fastify.cc);
+  // Client addresses are kept no longer than the sign-in limits need them.
+  fastify.cc.scheduler.register('people:forget-sign-in-links', (now) => void fastify.cc.people.forgetOldSignInLinks(now));
   await fastify.register(routes);
 };
 export default peopleModule;

@@ -5,8 +5,10 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { insertUser } from '../helpers/factories.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolments } from '../../modules/cohorts/schema.js';
+import { bookings } from '../../modules/bookings/schema.js';
+import { users } from '../../modules/people/schema.js';
 import { addr, NOW, setup } from './setup.js';
-import { BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
+import { BOOKING_ADDRESS_KEPT_HOURS, BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -179,6 +181,29 @@ describe('booking a place', () => {
     // An hour after the first of them, the office may book again.
     t.clock.advance({ minutes: 61 });
     expect((await from('192.0.2.7', 'one-too-many@elsewhere.test')).statusCode).toBe(201);
+  });
+
+  it(`clears a booking's client address ${BOOKING_ADDRESS_KEPT_HOURS} hours after it was made, keeping the booking`, async () => {
+    const s = setup(t, { capacity: 100 });
+    const from = (ip: string, email: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/cohorts/${s.cohort.id}/bookings`, payload: { email, name: 'Office Booker', kind: 'standalone' }, remoteAddress: ip });
+    const addresses = () => t.ctx.db.select({ email: users.email, ip: bookings.bookedFromIp }).from(bookings).innerJoin(users, eq(users.id, bookings.userId)).orderBy(bookings.id).all();
+    expect((await from('192.0.2.7', 'early@elsewhere.test')).statusCode).toBe(201);
+    t.clock.advance({ hours: BOOKING_ADDRESS_KEPT_HOURS - 1 });
+    expect((await from('192.0.2.8', 'later@elsewhere.test')).statusCode).toBe(201);
+    await t.ctx.scheduler.runDue();
+    expect(addresses()).toEqual([
+      { email: 'early@elsewhere.test', ip: '192.0.2.7' },
+      { email: 'later@elsewhere.test', ip: '192.0.2.8' },
+    ]);
+    t.clock.advance({ hours: 1, seconds: 1 });
+    await t.ctx.scheduler.runDue();
+    expect(addresses()).toEqual([
+      { email: 'early@elsewhere.test', ip: null },
+      { email: 'later@elsewhere.test', ip: '192.0.2.8' },
+    ]);
+    // The bookings themselves are untouched.
+    expect(t.ctx.bookings.listForCohort(s.cohort.id).map((b) => b.status)).toEqual(['pending_payment', 'pending_payment']);
   });
 
   it('answers bad input with 400 naming the field, and an unknown cohort with 404', async () => {

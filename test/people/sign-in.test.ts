@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { Browser } from '../helpers/http.js';
 import { insertUser, signInBrowser } from '../helpers/factories.js';
 import { signInLinks } from '../../modules/people/schema.js';
-import { SIGN_IN_LIMIT_PER_IP } from '../../modules/people/service.js';
+import { SIGN_IN_LIMIT_PER_IP, SIGN_IN_LINKS_KEPT_HOURS } from '../../modules/people/service.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -115,6 +115,23 @@ describe('sign-in by emailed link', () => {
     const browser = new Browser(t.app);
     for (let i = 0; i < SIGN_IN_LIMIT_PER_IP; i++) expect((await requestLink(browser, `probe${i}@example.org`)).statusCode).toBe(200);
     expect((await requestLink(browser, 'probe-last@example.org')).statusCode).toBe(429);
+  });
+
+  it(`keeps a link's row (address and client address) until ${SIGN_IN_LINKS_KEPT_HOURS} hours after it expired, then the scheduler deletes it`, async () => {
+    const { email } = insertUser(t);
+    const browser = new Browser(t.app);
+    const rows = () => t.ctx.db.select({ email: signInLinks.email, ip: signInLinks.ip }).from(signInLinks).all();
+    expect((await requestLink(browser, email)).statusCode).toBe(200);
+    // A used link is kept as long as an unused one.
+    expect((await confirm(browser, await linkPathFor(email))).statusCode).toBe(303);
+    t.clock.advance({ hours: SIGN_IN_LINKS_KEPT_HOURS });
+    expect((await requestLink(new Browser(t.app), 'someone-else@example.org')).statusCode).toBe(200);
+    await t.ctx.scheduler.runDue();
+    // The first expired 15 minutes after it was asked for: 23 h 45 min ago, not yet the full day.
+    expect(rows().map((r) => r.email)).toEqual([email, 'someone-else@example.org']);
+    t.clock.advance({ minutes: 15, seconds: 1 });
+    await t.ctx.scheduler.runDue();
+    expect(rows()).toEqual([{ email: 'someone-else@example.org', ip: expect.any(String) }]);
   });
 
   it('refuses a sign-in form without its CSRF token', async () => {

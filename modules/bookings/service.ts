@@ -360,12 +360,6 @@ export function createBookingService(ctx: AppContext) {
       fillPlaces(tx, cohort);
     },
 
-    /**
-     * Book a place. Anyone until the cohort's endsAt (then 409); an admin at any time. Members must be on the list
-     * (422). The learner's account is created if new. Capacity is checked and the row written in one IMMEDIATE
-     * transaction, so concurrent bookings for the last place queue and exactly one wins.
-     */
-    /** `ip` is the client's address: bookings by anyone but an admin count toward BOOKINGS_PER_IP_PER_HOUR (429). */
     /** Clear the client address of bookings made more than BOOKING_ADDRESS_KEPT_HOURS ago (a scheduled job); returns how many. */
     forgetAddresses(now: Date): number {
       const cutoff = new Date(now.getTime() - BOOKING_ADDRESS_KEPT_HOURS * 3_600_000);
@@ -376,6 +370,12 @@ export function createBookingService(ctx: AppContext) {
         .run().changes;
     },
 
+    /**
+     * Book a place. Anyone until the cohort's endsAt (then 409); an admin at any time. Members must be on the list
+     * (422). The learner's account is created if new. Capacity is checked and the row written in one IMMEDIATE
+     * transaction, so concurrent bookings for the last place queue and exactly one wins. `ip` is the client's address:
+     * bookings by anyone but an admin count toward BOOKINGS_PER_IP_PER_HOUR (429).
+     */
     book(input: { cohortId: number; email: string; name: string; kind: BookingKind; certificate?: boolean; actor: User | null; ip?: string }): BookingView {
       const cohort = ctx.cohorts.get(input.cohortId);
       const isAdmin = input.actor?.role === 'admin';

@@ -49,7 +49,10 @@ export function renderPostBody(markdown: string): string | null {
 
 export const NOTHING_LEFT = 'body: nothing is left once unsafe HTML is removed; write your post as text or Markdown.';
 
-/** Prepared once per connection: the insert, the thread's activity time and the lock check, all in one transaction. */
+/**
+ * Prepared once per connection: the lock check, the insert, the thread's activity time and the author's earlier posts,
+ * all in one transaction.
+ */
 export function createPostWrites(sqlite: Database.Database) {
   const db = drizzle(sqlite);
   // Locking a thread while a post waits to be written must still refuse it: the lock is read again inside the write.

@@ -13,7 +13,8 @@ interface Request {
 const { path, durability } = workerData as { path: string; durability: Durability };
 const sqlite = new Database(path, { fileMustExist: true });
 configureConnection(sqlite, durability);
-// The thread writes; it reads little (the thread's lock), so a small page cache keeps its memory small.
+// The thread writes; it reads little (the thread's lock, a few of the author's earlier posts), so a small page cache
+// keeps its memory small.
 sqlite.pragma('cache_size = -512');
 const writes = createPostWrites(sqlite);
 const port = parentPort!;

@@ -109,16 +109,16 @@ export function createPeopleService(ctx: AppContext) {
       return db().update(users).set(patch).where(eq(users.id, userId)).returning().get();
     },
 
-    /**
-     * Email a single-use sign-in link. Unknown addresses get no mail but the same answer (no account probing).
-     * Throws 429 past the per-address or per-IP limit.
-     */
     /** Delete sign-in links that expired more than SIGN_IN_LINKS_KEPT_HOURS ago (a scheduled job); returns how many. */
     forgetOldSignInLinks(now: Date): number {
       const cutoff = new Date(now.getTime() - SIGN_IN_LINKS_KEPT_HOURS * 3_600_000);
       return db().delete(signInLinks).where(lt(signInLinks.expiresAt, cutoff)).run().changes;
     },
 
+    /**
+     * Email a single-use sign-in link. Unknown addresses get no mail but the same answer (no account probing).
+     * Throws 429 past the per-address or per-IP limit.
+     */
     requestSignIn(input: { email: string; ip: string; next?: string | null }): { sent: boolean } {
       const email = normaliseEmail(input.email);
       const now = clock.now();

@@ -38,7 +38,7 @@ interface Scenario {
   target: number | null;
   /** Run against a second server with the page cache off (PAGE_CACHE_MB=0): every request renders. */
   uncached?: boolean;
-  /** A page the server keeps in its page cache: measured within one clock minute, after a first view of each (see `measureCached`). */
+  /** A page the server keeps in its page cache: measured within one clock minute, after a first view of each (see `firstViewsInAFreshMinute`). */
   cached?: boolean;
   /** Build the request for the i-th call (rotating over signed-in learners). */
   request(data: BenchData, learners: Learner[], i: number): { method: 'GET' | 'POST' | 'PUT'; path: string; cookie?: string; body?: string };
@@ -109,11 +109,11 @@ function toAutocannon(s: Scenario, data: BenchData, learners: Learner[]): autoca
  * with room for it, then every distinct page is viewed once (the first views: what the -uncached rows measure), then
  * the warm-up and the measurement run within that minute.
  */
-async function measureCached(url: string, s: Scenario, data: BenchData, learners: Learner[], seconds: number): Promise<void> {
+async function firstViewsInAFreshMinute(url: string, s: Scenario, data: BenchData, learners: Learner[], seconds: number): Promise<void> {
   const firstViewSeconds = 5;
   const intoMinute = (Date.now() % 60_000) / 1000;
   if (intoMinute + firstViewSeconds + seconds + 1 > 60) await new Promise((r) => setTimeout(r, (60 - intoMinute) * 1000 + 200));
-  const distinct = new Map<string, { method: string; path: string; cookie?: string }>();
+  const distinct = new Map<string, { path: string; cookie?: string }>();
   for (let i = 0; i < Math.max(learners.length, data.certificateCodes.length); i++) {
     const r = s.request(data, learners, i);
     distinct.set(`${r.path}\u0000${r.cookie ?? ''}`, r);
@@ -212,7 +212,7 @@ async function main() {
           const body = await res.text();
           if (res.status >= 300) throw new Error(`${s.name}: ${probe.method} ${probe.path} answered ${res.status}: ${body.slice(0, 300)}`);
           const bytes = Buffer.byteLength(body);
-          if (s.cached) await measureCached(target.url, s, data, learners, warmup + seconds);
+          if (s.cached) await firstViewsInAFreshMinute(target.url, s, data, learners, warmup + seconds);
           if (warmup > 0) await load({ url: target.url, duration: warmup, connections: CONNECTIONS, requests: toAutocannon(s, data, learners) });
           const measured = await peakRss(target.rssMb, () => load({ url: target.url, duration: seconds, connections: CONNECTIONS, requests: toAutocannon(s, data, learners) }));
           const r = measured.result;
@@ -275,7 +275,7 @@ async function main() {
         connections: CONNECTIONS,
         seconds,
         warmupSeconds: warmup,
-        cachedPages: 'measured within one clock minute, after one view of each distinct page (see measureCached in run.ts)',
+        cachedPages: 'measured within one clock minute, after one view of each distinct page (see firstViewsInAFreshMinute in run.ts)',
         scenarios: results,
         scaleCost,
         rssMb: rss,

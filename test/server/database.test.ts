@@ -38,6 +38,30 @@ describe('the SQLite database', () => {
     void again.close();
   });
 
+  it('keeps the planner’s per-index averages but drops ANALYZE’s sample rows when opened', () => {
+    const path = join(dir, 'samples.db');
+    const first = openDatabase(path);
+    const users = first.sqlite.prepare('insert into users (email, name, role, created_at) values (?, ?, ?, ?)');
+    for (let i = 0; i < 500; i++) users.run(`u${i}@library.test`, `User ${i}`, i % 50 === 0 ? 'admin' : 'learner', i);
+    // A full ANALYZE, as the sqlite3 shell or the bench's generator runs it (the server's own, with analysis_limit,
+    // keeps no samples): this SQLite is built with STAT4, so it keeps samples, which the next open must remove.
+    first.sqlite.pragma('analysis_limit = 0');
+    first.sqlite.exec('ANALYZE');
+    const count = (db: typeof first, table: string) => (db.sqlite.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+    expect(count(first, 'sqlite_stat4')).toBeGreaterThan(0);
+    const averages = count(first, 'sqlite_stat1');
+    first.close();
+
+    const again = openDatabase(path);
+    expect(count(again, 'sqlite_stat4')).toBe(0);
+    expect(count(again, 'sqlite_stat1')).toBe(averages);
+    void again.close();
+    // A file without samples is opened without writing.
+    const third = openDatabase(path);
+    expect((third.sqlite.prepare('select total_changes() as n').get() as { n: number }).n).toBe(0);
+    void third.close();
+  });
+
   it('migrates an empty file, with WAL, synchronous=NORMAL, foreign keys, a busy timeout and a late automatic checkpoint', async () => {
     const database = openDatabase(join(dir, 'fresh.db'));
     const tables = database.sqlite.prepare("select name from sqlite_master where type='table'").all().map((r) => (r as { name: string }).name);

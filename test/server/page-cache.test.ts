@@ -85,7 +85,13 @@ describe('page cache', () => {
       expect(plain.headers['x-page-cache']).toBe('hit');
       expect(plain.headers['content-encoding']).toBeUndefined();
       expect(plain.body).toBe(first.body);
+      // The first such hit unzips the page and keeps that copy with it (counted); later ones send the copy.
+      expect(t.ctx.pageCache.stats().bytes).toBe(kept.bytes + first.rawPayload.length);
     }
+    // A browser still gets the gzipped page.
+    const again = await browser.get(url, { 'accept-encoding': 'gzip' });
+    expect(again.headers['content-encoding']).toBe('gzip');
+    expect(again.rawPayload.equals(zipped.rawPayload)).toBe(true);
   });
 
   it('a change in another cohort leaves the page cached; people never get each other’s page', async () => {
@@ -124,6 +130,22 @@ describe('page cache', () => {
     const opened = await view(browser, home);
     expect(opened.cache).toBe('miss');
     expect(opened.body).toContain(`href="/cohorts/${cohort.id}/weeks/2"`);
+  });
+
+  it('frees the pages of an earlier minute on the first view of the next, whichever page that is', async () => {
+    const { cohort, ana, ben } = setup();
+    const anaBrowser = await signInBrowser(t, ana.email);
+    const benBrowser = await signInBrowser(t, ben.email);
+    await view(anaBrowser, `/cohorts/${cohort.id}`);
+    await view(anaBrowser, `/cohorts/${cohort.id}/weeks/1`);
+    expect(t.ctx.pageCache.stats().entries).toBe(2);
+    t.clock.set('2026-03-04T12:01:00.000Z');
+    // Ben's first view in the new minute drops Ana's two pages (they could never be served again) and keeps his own.
+    await view(benBrowser, `/cohorts/${cohort.id}`);
+    const stats = t.ctx.pageCache.stats();
+    expect(stats.entries).toBe(1);
+    expect((await view(benBrowser, `/cohorts/${cohort.id}`)).cache).toBe('hit');
+    expect(stats.bytes).toBeLessThan(20_000);
   });
 
   it('a write from another process (here, a rename through a second connection) is seen on the next view', async () => {

@@ -14,10 +14,11 @@
 // catalogue, which shows only the course content loaded at start, under no cohort.
 //
 // A large page (a thread of 200 posts is about 46 KB) is kept gzipped: it takes a sixth of the memory or less, and a
-// browser (every browser accepts gzip) gets it as it is kept, a sixth of the bytes on the wire. The first hit from a
-// client that does not accept gzip unzips it (about 70 µs for 46 KB) and keeps that copy beside it, counted in the
-// cache's memory, for the next: unzipping on every hit made such hits cost a quarter more, and allocating 46 KB per hit
-// made the collector run often enough to add 10 ms to the 99th percentile.
+// browser (every browser accepts gzip) gets it as it is kept, a sixth of the bytes on the wire. A client that does not
+// accept gzip gets it unzipped on each hit (about 70 µs for 46 KB). Keeping an unzipped copy beside it for such clients
+// was tried and dropped: the copies (18 MB for the bench's 400 thread pages) stayed in the process's memory after they
+// were freed, and with npm start's 1 MB semi-space each unzipped page is freed by the next scavenge, so these hits were
+// as fast without them (6,300-6,900 req/s, p99 15-17 ms, in the quick harness at 1x).
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { negotiate } from '@fastify/accept-negotiator';
 import { sql } from 'drizzle-orm';
@@ -38,8 +39,6 @@ interface Entry {
   /** UTF-8, as sent (gzipped when `gzip`): its length is the memory it holds, and a hit sends it without encoding it again. */
   body: Buffer;
   gzip: boolean;
-  /** The unzipped body of a gzipped page, once a client that does not accept gzip has asked for it. */
-  plain?: Buffer;
 }
 
 export interface PageCacheStats {
@@ -87,7 +86,7 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
     .where(sql`${cacheVersions.scope} in ('g', ${sql.placeholder('cohort')}, ${sql.placeholder('user')})`)
     .prepare();
 
-  const cost = (key: string, e: Entry) => e.body.length + (e.plain?.length ?? 0) + key.length * 2 + 64;
+  const cost = (key: string, e: Entry) => e.body.length + key.length * 2 + 64;
   const drop = (key: string, e: Entry) => {
     entries.delete(key);
     bytes -= cost(key, e);
@@ -126,18 +125,6 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
     }
   }
 
-  /** The unzipped body of a gzipped entry, kept with it (and counted) from the first time a client needs it. */
-  function plainOf(key: string, e: Entry): Buffer {
-    if (e.plain) return e.plain;
-    const plain = gunzipSync(e.body);
-    // Not kept if the entry with it would be more than a cache of this size keeps of one page.
-    if (cost(key, e) + plain.length > opts.maxBytes / 8) return plain;
-    e.plain = plain;
-    bytes += plain.length;
-    evict();
-    return plain;
-  }
-
   /** Serve the page kept under `key` if nothing it shows has changed since; else mark the request to keep what it renders. */
   function lookup(request: FastifyRequest, reply: FastifyReply, key: string, cohortId: number, userId: number) {
     const version = versionStmt.get({ cohort: `c:${cohortId}`, user: `u:${userId}` })?.v ?? 0;
@@ -152,7 +139,7 @@ export function createPageCache(db: Db, clock: Clock, opts: { maxBytes: number }
       if (!hit.gzip) return reply.send(hit.body);
       reply.header('vary', 'accept-encoding');
       if (acceptsGzip(request)) return reply.header('content-encoding', 'gzip').send(hit.body);
-      return reply.send(plainOf(key, hit));
+      return reply.send(gunzipSync(hit.body));
     }
     if (hit) drop(key, hit);
     misses++;

@@ -16,6 +16,11 @@ export interface PostWriter {
   readonly running: boolean;
   /** Writes what is queued, then stops the thread. */
   close(): Promise<void>;
+  /**
+   * Stops the thread at once, as a crash would: the posts it has not answered are refused, committed or not (the
+   * discussion service then finds or writes each one itself). For tests and for a writer that does not stop.
+   */
+  terminate(): Promise<void>;
 }
 
 // The thread's entry is the compiled .js next to this file; run from the TypeScript sources (tests, tsx), the thread
@@ -92,6 +97,10 @@ export async function startPostWriter(sqlite: Database.Database, onFailure: (err
         setTimeout(() => void worker.terminate(), 5000).unref();
       });
       return stopped;
+    },
+    async terminate() {
+      // The thread's 'exit' refuses every unanswered post (stop) before the promise resolves.
+      await worker.terminate();
     },
   };
 }

@@ -90,6 +90,59 @@ describe('the post writer thread', () => {
     const after = await w.t.ctx.discussions.post(scope, { body: 'After the writer stopped' });
     expect(w.t.ctx.db.select().from(posts).where(eq(posts.id, after.id)).get()?.html).toBe('<p>After the writer stopped</p>\n');
   });
+
+  it('recovers a post the writer may have written: the committed one if it was, else written now, never twice', async () => {
+    const threadId = await startThread(w.a.learner.api, w.a.id);
+    const writes = createPostWrites(w.t.ctx.database.sqlite);
+    const job = (markdown: string): PostJob => ({ threadId, cohortId: w.a.id, parentId: null, authorId: w.a.learner2.user.id, markdown, createdAt: w.t.clock.now().getTime() });
+    const count = (markdown: string) => w.t.ctx.db.select().from(posts).where(eq(posts.markdown, markdown)).all().length;
+
+    // Committed by the writer, answer lost: the same post comes back, with the author's earlier posts counted.
+    const [committed] = writes.write([job('Committed, then the thread died')]);
+    const found = writes.recover(job('Committed, then the thread died'));
+    expect(found.ok && committed.ok && found.post.id === committed.post.id).toBe(true);
+    expect(found.ok && found.postsBefore).toBe(0);
+    expect(count('Committed, then the thread died')).toBe(1);
+
+    // Never committed: written now.
+    const written = writes.recover(job('Lost before its commit'));
+    expect(written.ok && written.postsBefore).toBe(1);
+    expect(count('Lost before its commit')).toBe(1);
+
+    // The same text a minute later is another post, not the lost one.
+    w.t.clock.advance({ minutes: 1 });
+    expect(writes.recover(job('Lost before its commit')).ok).toBe(true);
+    expect(count('Lost before its commit')).toBe(2);
+  });
+
+  it('when the thread dies with posts unanswered, each request is still answered and each post is there once', async () => {
+    const threadId = await startThread(w.a.learner.api, w.a.id);
+    const scope = w.t.ctx.discussions.threadById(w.t.ctx.people.get(w.a.learner2.user.id), threadId);
+    const failures: Error[] = [];
+    // The thread is killed at different moments: before it reads its first message, mid-batch, after some commits.
+    const moments = [() => Promise.resolve(), () => new Promise((r) => setImmediate(r)), () => new Promise((r) => setTimeout(r, 1)), () => new Promise((r) => setTimeout(r, 5))];
+    let recovered = 0;
+    for (const [round, moment] of moments.entries()) {
+      const writer = await startPostWriter(w.t.ctx.database.sqlite, (err) => failures.push(err));
+      w.t.ctx.discussions.useWriter(writer);
+      const bodies = [...Array(25).keys()].map((i) => `Round ${round}, post ${i}`);
+      const answers = bodies.map((body) => w.t.ctx.discussions.post(scope, { body }));
+      await moment();
+      const before = w.t.ctx.db.select().from(posts).where(eq(posts.threadId, threadId)).all().length;
+      await writer.terminate();
+      const written = await Promise.all(answers);
+      expect(written.map((p) => p.markdown)).toEqual(bodies);
+      const rows = w.t.ctx.db.select().from(posts).where(eq(posts.threadId, threadId)).all();
+      for (const body of bodies) expect(rows.filter((r) => r.markdown === body), body).toHaveLength(1);
+      // The answers are the rows: the ids the requests got are the posts that exist.
+      expect(written.map((p) => p.id).sort()).toEqual(rows.filter((r) => bodies.includes(r.markdown)).map((r) => r.id).sort());
+      // Posts not yet committed when it was killed: written by the service itself.
+      recovered += written.length - (before - 1 - round * 25);
+    }
+    // Every round the thread was running until killed, so each kill was reported.
+    expect(failures).toHaveLength(moments.length);
+    expect(recovered).toBeGreaterThan(0);
+  });
 });
 
 describe('transactions on the main connection', () => {

@@ -180,6 +180,9 @@ export function createCertificateService(ctx: AppContext) {
     .limit(1)
     .prepare();
 
+  // The most posts any course's rules ask for (courses are loaded once, at start). A post whose author had at least
+  // that many before it cannot make anyone eligible, in any course: its hook reads nothing.
+  const mostPostsAsked = Math.max(0, ...ctx.courses.list().map((c) => c.certificate?.posts ?? 0));
   // A post's hook needs only the course's posts rule: the course of the cohort, one column (not the whole cohort).
   const courseSlugStmt = ctx.db.select({ slug: cohorts.courseSlug }).from(cohorts).where(eq(cohorts.id, sql.placeholder('id'))).prepare();
   // The progress hook runs on every post, save and review: whether any certificate exists is all it needs to know.
@@ -347,6 +350,7 @@ export function createCertificateService(ctx: AppContext) {
       // extension, a changed rule). Posting past the required count, the common case, then reads nothing more.
       // "Before" is by post id, not the count now: posts written together each see the others already counted.
       if (change?.kind === 'post') {
+        if (change.postsBefore >= mostPostsAsked) return null;
         const slug = courseSlugStmt.get({ id: cohortId })?.slug;
         const rules = slug !== undefined && ctx.courses.has(slug) ? ctx.courses.get(slug).certificate : null;
         if (!rules || change.postsBefore >= rules.posts) return null;

@@ -2,7 +2,7 @@
 // connection. A batch of posts is rendered first, then written in one transaction, each post in its own savepoint so
 // one refused post leaves the others written.
 import type Database from 'better-sqlite3';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type Placeholder } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { renderMarkdown } from '../../server/markdown.js';
 import { posts, threads } from './schema.js';
@@ -32,6 +32,14 @@ export type PostOutcome = { ok: true; post: PostRow; postsBefore: number } | { o
 
 /** The most earlier posts counted for a new post: rules ask for one or two (a rule asking for more is checked in full). */
 export const POSTS_BEFORE_CAP = 8;
+
+/**
+ * The posts that count toward an author's certificate in a cohort: their own there, neither removed nor hidden. One
+ * condition for the certificate's post count and the writer's posts-before count, so the two always agree.
+ */
+export function countedPosts(cohortId: Placeholder, authorId: Placeholder) {
+  return and(eq(posts.cohortId, cohortId), eq(posts.authorId, authorId), isNull(posts.deletedAt), eq(posts.hidden, false));
+}
 
 /** Normalises a post body and refuses an empty or over-long one (before anything is queued). */
 export function checkBody(body: string): { ok: true; markdown: string } | { ok: false; message: string } {
@@ -80,15 +88,7 @@ export function createPostWrites(sqlite: Database.Database) {
       db
         .select({ one: sql`1` })
         .from(posts)
-        .where(
-          and(
-            eq(posts.cohortId, sql.placeholder('cohortId')),
-            eq(posts.authorId, sql.placeholder('authorId')),
-            isNull(posts.deletedAt),
-            eq(posts.hidden, false),
-            sql`${posts.id} < ${sql.placeholder('id')}`,
-          ),
-        )
+        .where(and(countedPosts(sql.placeholder('cohortId'), sql.placeholder('authorId')), sql`${posts.id} < ${sql.placeholder('id')}`))
         .limit(POSTS_BEFORE_CAP)
         .as('before'),
     )
@@ -99,6 +99,7 @@ export function createPostWrites(sqlite: Database.Database) {
     'SELECT id FROM posts INDEXED BY posts_thread_order_idx WHERE thread_id = ? AND author_id = ? AND created_at = ? AND markdown = ?',
   );
   const byIdStmt = db.select().from(posts).where(eq(posts.id, sql.placeholder('id'))).prepare();
+  const postsBefore = (job: PostJob, id: number) => postsBeforeStmt.get({ cohortId: job.cohortId, authorId: job.authorId, id })?.n ?? 0;
   const touchStmt = db
     .update(threads)
     .set({ lastPostAt: sql`${sql.placeholder('at')}` })
@@ -112,8 +113,7 @@ export function createPostWrites(sqlite: Database.Database) {
     if (thread.locked) return { ok: false, status: 409, message: 'This thread is locked: no new posts or edits.' };
     const post = insertStmt.get({ ...job, createdAt: new Date(job.createdAt), html })!;
     touchStmt.run({ at: job.createdAt, id: job.threadId });
-    const postsBefore = postsBeforeStmt.get({ cohortId: job.cohortId, authorId: job.authorId, id: post.id })?.n ?? 0;
-    return { ok: true, post, postsBefore };
+    return { ok: true, post, postsBefore: postsBefore(job, post.id) };
   });
   const writeAll = sqlite.transaction((jobs: PostJob[], html: Array<string | null>): PostOutcome[] =>
     jobs.map((job, i) => {
@@ -135,8 +135,7 @@ export function createPostWrites(sqlite: Database.Database) {
     const same = sameStmt.get(job.threadId, job.authorId, job.createdAt, job.markdown);
     const post = same && byIdStmt.get({ id: same.id });
     if (!post) return writeAll([job], [html])[0];
-    const postsBefore = postsBeforeStmt.get({ cohortId: job.cohortId, authorId: job.authorId, id: post.id })?.n ?? 0;
-    return { ok: true, post, postsBefore };
+    return { ok: true, post, postsBefore: postsBefore(job, post.id) };
   });
 
   return {

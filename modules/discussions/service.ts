@@ -9,7 +9,7 @@ import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess, CohortRole } from '../cohorts/service.js';
 import { discussionDigests, posts, threadReads, threads } from './schema.js';
-import { checkBody, createPostWrites, NOTHING_LEFT, renderPostBody, type PostJob, type PostOutcome, type PostRow } from './post-write.js';
+import { checkBody, countedPosts, createPostWrites, NOTHING_LEFT, renderPostBody, type PostJob, type PostOutcome, type PostRow } from './post-write.js';
 import type { PostWriter } from './post-writer.js';
 import { cohortInstructors, enrolments } from '../cohorts/schema.js';
 
@@ -262,7 +262,7 @@ export function createDiscussionService(ctx: AppContext) {
   const postCountStmt = ctx.db
     .select({ n: sql<number>`count(*)` })
     .from(posts)
-    .where(and(eq(posts.cohortId, sql.placeholder('cohortId')), eq(posts.authorId, sql.placeholder('userId')), isNull(posts.deletedAt), eq(posts.hidden, false)))
+    .where(countedPosts(sql.placeholder('cohortId'), sql.placeholder('userId')))
     .prepare();
   /** The normalised body, or a 400 for an empty or over-long one. */
   function checkedMarkdown(body: string): string {

@@ -3,6 +3,7 @@
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { AppContext } from '../../server/context.js';
+import { fixedLimit } from '../../server/connection.js';
 import type { Db } from '../../server/db.js';
 import type { ProgressChange } from '../../server/progress-hook.js';
 import { BadInput, Conflict, DomainRule, NotFound } from '../../server/errors.js';
@@ -177,7 +178,7 @@ export function createCertificateService(ctx: AppContext) {
     .from(certificates)
     .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
     .orderBy(desc(certificates.issuedAt), desc(certificates.id))
-    .limit(1)
+    .limit(fixedLimit(1))
     .prepare();
 
   // The most posts any course's rules ask for (courses are loaded once, at start). A post whose author had at least
@@ -190,7 +191,7 @@ export function createCertificateService(ctx: AppContext) {
     .select({ id: certificates.id })
     .from(certificates)
     .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
-    .limit(1)
+    .limit(fixedLimit(1))
     .prepare();
 
   const urls = (code: string) => ({

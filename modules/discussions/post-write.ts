@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { and, eq, isNull, sql, type Placeholder } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { fixedLimit } from '../../server/connection.js';
 import { renderMarkdown } from '../../server/markdown.js';
 import { posts, threads } from './schema.js';
 
@@ -89,7 +90,7 @@ export function createPostWrites(sqlite: Database.Database) {
         .select({ one: sql`1` })
         .from(posts)
         .where(and(countedPosts(sql.placeholder('cohortId'), sql.placeholder('authorId')), sql`${posts.id} < ${sql.placeholder('id')}`))
-        .limit(POSTS_BEFORE_CAP)
+        .limit(fixedLimit(POSTS_BEFORE_CAP))
         .as('before'),
     )
     .prepare();

@@ -2,6 +2,7 @@
 import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import sanitizeHtml from 'sanitize-html';
 import type { AppContext } from '../../server/context.js';
+import { fixedLimit } from '../../server/connection.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Conflict, Forbidden, NotFound, NotSignedIn } from '../../server/errors.js';
 import { formatDay, formatInstant } from '../../server/time.js';
@@ -224,7 +225,7 @@ export function createDiscussionService(ctx: AppContext) {
     // A reply's id is always larger than its parent's, so this is "each post, then its replies". Written as in
     // posts_thread_order_idx (coalesce(parent_id, id) without a comma), so the page is read from the index, not sorted.
     .orderBy(sql`(case when ${posts.parentId} is null then ${posts.id} else ${posts.parentId} end)`, asc(posts.id))
-    .limit(POSTS_PER_PAGE)
+    .limit(fixedLimit(POSTS_PER_PAGE))
     .offset(sql.placeholder('offset'))
     .prepare();
   const lastReadStmt = ctx.db

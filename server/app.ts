@@ -20,6 +20,7 @@ import auth from './plugins/auth.js';
 import errors, { frameworkErrors } from './plugins/errors.js';
 import validation from './plugins/validation.js';
 import securityHeaders from './plugins/security-headers.js';
+import { createAccessCache } from './access-cache.js';
 import people from '../modules/people/index.js';
 import courses from '../modules/courses/index.js';
 import cohorts from '../modules/cohorts/index.js';
@@ -101,6 +102,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     scheduler,
     panels: createPanels(),
     progress: createProgressHook(),
+    accessCache: createAccessCache(opts.database.db, opts.database.sqlite),
     pageCache: createPageCache(opts.database.db, clock, { maxBytes: opts.pageCacheBytes ?? DEFAULT_PAGE_CACHE_MB * 2 ** 20 }),
     mailer: createMailer({
       db: opts.database.db,

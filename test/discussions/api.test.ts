@@ -310,6 +310,8 @@ describe('unread markers', () => {
     expect(await unread()).toBe(2);
     await w.a.learner2.api('GET', `/api/v1/threads/${threadId}`);
     expect(await unread()).toBe(0);
+    // Each reader's own marker: the instructor has read nothing yet.
+    expect((await threadsOf(w.a.instructor.api, w.a.id)).find((t) => t.id === threadId)!.unread).toBe(2);
     await post(w.a.learner.api, threadId, 'three');
     await post(w.a.learner2.api, threadId, 'my own');
     expect(await unread()).toBe(1);

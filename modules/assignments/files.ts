@@ -179,7 +179,9 @@ export function createFileStore(dir: string) {
         }
         await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
       } catch (err) {
-        out.destroy();
+        // The file is opened in the background: wait until the stream has closed (opened first, if its open was still
+        // pending), or the unlink can run before the open creates the file and leave it behind.
+        if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()).destroy());
         await unlink(tempPath).catch(() => {});
         throw err;
       }

@@ -1,5 +1,6 @@
 // Uploaded files on disk beside the database: type checks by extension and content, safe names, random ids.
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -151,6 +152,9 @@ export function createFileStore(dir: string) {
       const tempPath = join(dir, `.upload-${randomBytes(12).toString('hex')}`);
       const hash = createHash('sha256');
       const out = createWriteStream(tempPath, { flags: 'wx' });
+      // A failed open or write (a full disk) errors the stream. It is read from `out.errored`, the wait for 'drain'
+      // and end's callback below and refuses this upload; unlistened, the 'error' event would stop the process.
+      out.on('error', () => {});
       let size = 0;
       let head = Buffer.alloc(0);
       let textOk = true;
@@ -168,7 +172,8 @@ export function createFileStore(dir: string) {
             }
           }
           hash.update(chunk);
-          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          if (out.errored) throw out.errored;
+          if (!out.write(chunk)) await once(out, 'drain');
         }
         if (decoder && textOk) {
           try {

@@ -1,5 +1,5 @@
 // Uploads: size and type limits, storage outside the web root, safe names, and who may download a file.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
@@ -168,6 +168,21 @@ describe('malformed uploads', () => {
       // A file left behind by the race appears when its open completes, just after the refusal: give it that moment.
       await new Promise((r) => setTimeout(r, 100));
       expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  // A disk that refuses the file (full, gone, not a folder) must refuse the upload, not stop the process with an
+  // unhandled stream error. Here the uploads folder is replaced by a plain file, so opening the temporary file fails.
+  it('an upload the disk refuses is refused, and the process goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cc-uploads-'));
+    try {
+      const store = createFileStore(join(dir, 'uploads'));
+      rmSync(join(dir, 'uploads'), { recursive: true });
+      writeFileSync(join(dir, 'uploads'), 'not a folder');
+      for (const chunks of [[], [Buffer.from('%PDF-1.4 our plan')], [Buffer.from('%PDF-1.4 '), Buffer.alloc(256 * 1024, 0x20)]]) {
+        await expect(store.prepare({ types: ['pdf'], maxBytes: 1 << 20 }, 'plan.pdf', Readable.from(chunks))).rejects.toMatchObject({ code: 'ENOTDIR' });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -587,11 +587,11 @@ export function createDiscussionService(ctx: AppContext) {
     /** `createPost` for requests: written by the post writer thread when it runs (see post-writer.ts). */
     async post(scope: ThreadScope, input: { body: string; parentId?: number | null }): Promise<PostRow> {
       const job = postJob(scope, input);
-      const thread = writer;
-      if (!thread?.running) return settlePost(scope, writes.write([job])[0]);
+      const postWriter = writer;
+      if (!postWriter?.running) return settlePost(scope, writes.write([job])[0]);
       let outcome: PostOutcome;
       try {
-        outcome = await thread.write(job);
+        outcome = await postWriter.write(job);
       } catch {
         // The writer stopped (it failed, or was stopped) before answering this post, committed or not: written here
         // unless it was, so the request is answered and the post is there once.

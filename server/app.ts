@@ -13,14 +13,12 @@ import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js'
 import { createScheduler } from './scheduler.js';
 import { createPanels } from './panels.js';
 import { createProgressHook } from './progress-hook.js';
-import { createPageCache, DEFAULT_PAGE_CACHE_MB } from './page-cache.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
 import auth from './plugins/auth.js';
 import errors, { frameworkErrors } from './plugins/errors.js';
 import validation from './plugins/validation.js';
 import securityHeaders from './plugins/security-headers.js';
-import { createAccessCache } from './access-cache.js';
 import people from '../modules/people/index.js';
 import courses from '../modules/courses/index.js';
 import cohorts from '../modules/cohorts/index.js';
@@ -28,7 +26,6 @@ import bookings from '../modules/bookings/index.js';
 import sessions from '../modules/sessions/index.js';
 import assignments from '../modules/assignments/index.js';
 import discussions from '../modules/discussions/index.js';
-import { startPostWriter, type PostWriter } from '../modules/discussions/post-writer.js';
 import certificates from '../modules/certificates/index.js';
 
 export interface CohortCourseOptions {
@@ -47,15 +44,8 @@ export interface CohortCourseOptions {
   sessionSecret: string;
   /** Start the outbox worker and scheduler timers (default true). Tests drive them by hand. */
   workers?: boolean;
-  /**
-   * Write posts from a worker thread with its own connection (see modules/discussions/post-writer.ts); the standalone
-   * server does. Ignored for an in-memory database. Default false: posts are written on the request's connection.
-   */
-  postWriter?: boolean;
   /** Cache compiled templates (default true; false re-reads templates on each request, for template work). */
   cacheTemplates?: boolean;
-  /** Memory for rendered cohort pages, in bytes (default 32 MiB; 0 turns the page cache off). */
-  pageCacheBytes?: number;
   /** Receives the application context once the plugin has booted (services, clock, database). */
   expose?: (ctx: AppContext) => void;
 }
@@ -102,8 +92,6 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     scheduler,
     panels: createPanels(),
     progress: createProgressHook(),
-    accessCache: createAccessCache(opts.database.db, opts.database.sqlite),
-    pageCache: createPageCache(opts.database.db, clock, { maxBytes: opts.pageCacheBytes ?? DEFAULT_PAGE_CACHE_MB * 2 ** 20 }),
     mailer: createMailer({
       db: opts.database.db,
       clock,
@@ -182,18 +170,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
 
   for (const mod of MODULES) await fastify.register(mod);
 
-  let postWriter: PostWriter | null = null;
   fastify.addHook('onReady', async () => {
-    const sqlite = ctx.database.sqlite;
-    if (opts.postWriter && !sqlite.memory) {
-      // A writer that cannot start is logged, not fatal: posts are then written on the main connection.
-      try {
-        postWriter = await startPostWriter(sqlite, (err) => fastify.log.error({ err }, 'the post writer stopped; posts are written on the main connection'));
-        ctx.discussions.useWriter(postWriter);
-      } catch (err) {
-        fastify.log.error({ err }, 'the post writer did not start; posts are written on the main connection');
-      }
-    }
     opts.expose?.(ctx);
     if (opts.workers !== false) {
       ctx.mailer.start();
@@ -201,8 +178,6 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     }
   });
   fastify.addHook('onClose', async () => {
-    ctx.discussions.useWriter(null);
-    await postWriter?.close();
     scheduler.stop();
     await ctx.mailer.stop();
   });
@@ -213,8 +188,6 @@ export interface BuildAppOptions extends Partial<Omit<CohortCourseOptions, 'data
   databasePath?: string;
   /** SQLite synchronous setting for that file (default: DB_SYNCHRONOUS, else normal). */
   durability?: Durability;
-  /** Checkpoint the WAL from a worker thread (the standalone server does; see startCheckpointer). */
-  backgroundCheckpoint?: boolean;
   database?: AppDatabase;
   mailTransport?: Transporter;
   /** Where .eml files go when no transport is given. */
@@ -238,7 +211,6 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
   const ownsDatabase = !options.database;
   const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db', {
     durability: options.durability,
-    backgroundCheckpoint: options.backgroundCheckpoint,
   });
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
   const mailTransport = options.mailTransport ?? createEmlTransport(options.mailDir ?? 'data/mail');

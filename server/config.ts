@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { durabilityFrom, type Durability } from './db.js';
-import { DEFAULT_PAGE_CACHE_MB } from './page-cache.js';
 
 export interface Config {
   port: number;
@@ -16,17 +15,8 @@ export interface Config {
   mailFrom: string;
   sessionSecret: string;
   logLevel: string;
-  /** Memory for rendered cohort pages, in MiB (0: off). */
-  pageCacheMb: number;
   /** SQLite synchronous setting: normal (default) or full (an fsync per commit). */
   durability: Durability;
-}
-
-function pageCacheMb(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_PAGE_CACHE_MB;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 4096) throw new Error(`PAGE_CACHE_MB must be a number of MiB from 0 to 4096, got "${value}"`);
-  return n;
 }
 
 function port(value: string | undefined): number {
@@ -72,6 +62,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecret: sessionSecret(env, databasePath),
     logLevel: env.LOG_LEVEL || 'info',
     durability: durabilityFrom(env.DB_SYNCHRONOUS),
-    pageCacheMb: pageCacheMb(env.PAGE_CACHE_MB),
   };
 }

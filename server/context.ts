@@ -6,8 +6,6 @@ import type { Mailer } from './mailer.js';
 import type { Scheduler } from './scheduler.js';
 import type { Panels } from './panels.js';
 import type { ProgressHook } from './progress-hook.js';
-import type { PageCache } from './page-cache.js';
-import type { AccessCache } from './access-cache.js';
 
 /** Modules add their services here by declaration merging (see modules/<name>/index.ts). */
 export interface AppContext {
@@ -20,10 +18,6 @@ export interface AppContext {
   panels: Panels;
   /** Progress-changed notifications (certificates listen). */
   progress: ProgressHook;
-  /** Rendered cohort pages, per person, until what they show changes. */
-  pageCache: PageCache;
-  /** Sessions and cohort roles kept in memory until the rows they come from change (see access-cache.ts). */
-  accessCache: AccessCache;
   baseUrl: string;
   /** The URL prefix the plugin is mounted under ('' at the root). */
   prefix: string;

@@ -7,7 +7,6 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { and, asc, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
-import { fixedLimit } from './connection.js';
 import type { Db } from './db.js';
 import { outbox } from './outbox-schema.js';
 import { viewsDir } from './paths.js';
@@ -155,7 +154,7 @@ export function createMailer(opts: {
           ),
         )
         .orderBy(asc(outbox.id))
-        .limit(fixedLimit(BATCH))
+        .limit(BATCH)
         .all();
       if (due.length === 0) break;
       const claimed = db

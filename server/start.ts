@@ -9,9 +9,6 @@ const config = loadConfig();
 const app = await buildApp({
   databasePath: config.databasePath,
   durability: config.durability,
-  backgroundCheckpoint: true,
-  postWriter: true,
-  pageCacheBytes: config.pageCacheMb * 2 ** 20,
   baseUrl: config.baseUrl,
   contentDir: config.contentDir,
   sessionSecret: config.sessionSecret,

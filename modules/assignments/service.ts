@@ -456,7 +456,7 @@ export function createAssignmentService(ctx: AppContext) {
      */
     save(access: CohortAccess, n: number, input: SaveInput): SaveResult {
       const now = clock.now();
-      return ctx.database.write((tx) => {
+      return db().transaction((tx) => {
         const { assignment, dates, row: existing } = assertWritable(access, n, tx);
         const { answers, options } = cleanInput(assignment, n, input, existing ? parseArray(existing.chosenOptions) : []);
         const row = existing ?? ensureRow(tx, access.cohort.id, access.user.id, n, now);

@@ -21,9 +21,9 @@ const certificatesModule: FastifyPluginAsync = async (fastify) => {
   ctx.certificates = certs;
   certs.ensureKey();
   // Issue inside the transaction that changed the learner's progress; a failure here must not undo their work.
-  ctx.progress.listen((tx, cohortId, userId, change) => {
+  ctx.progress.listen((tx, cohortId, userId) => {
     try {
-      certs.issueIfEligible(tx, cohortId, userId, change);
+      certs.issueIfEligible(tx, cohortId, userId);
     } catch (err) {
       ctx.log.error({ err, cohortId, userId }, 'certificate check failed; the sweep will retry');
     }

@@ -60,16 +60,10 @@ const pages: FastifyPluginAsync = async (app) => {
     },
   );
 
-  // The verification page is public and read far more than certificates change: kept rendered for visitors who are not
-  // signed in, until a row of the certificate's cohort (a revocation) or a name changes. The PDF is not kept.
-  const verificationCache = ctx.pageCache.publicPage((request) => {
-    const file = (request.params as { file?: string }).file ?? '';
-    return file.includes('.') ? null : certs.cohortOfCode(file);
-  });
   // One route for the page and the PDF: codes never contain a dot, so ".pdf" is unambiguous.
   fastify.get(
     '/certificates/:file',
-    { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 120 }) }) }, ...verificationCache },
+    { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 120 }) }) } },
     async (request, reply) => {
       const file = request.params.file;
       const pdf = file.toLowerCase().endsWith('.pdf');

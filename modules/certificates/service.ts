@@ -3,9 +3,7 @@
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { AppContext } from '../../server/context.js';
-import { fixedLimit } from '../../server/connection.js';
 import type { Db } from '../../server/db.js';
-import type { ProgressChange } from '../../server/progress-hook.js';
 import { BadInput, Conflict, DomainRule, NotFound } from '../../server/errors.js';
 import { formatInstant, localDate } from '../../server/time.js';
 import { cohorts, enrolments } from '../cohorts/schema.js';
@@ -162,7 +160,6 @@ export function createCertificateService(ctx: AppContext) {
   const pdfCache = new Map<string, Uint8Array>();
   // The public verification page and the per-learner progress behind every cohort home: prepared once.
   const byCodeStmt = ctx.db.select().from(certificates).where(eq(certificates.code, sql.placeholder('code'))).prepare();
-  const cohortByCode = new Map<string, number>();
   const enrolmentStmt = ctx.db
     .select({ status: enrolments.status, certificateWanted: enrolments.certificateWanted })
     .from(enrolments)
@@ -178,20 +175,15 @@ export function createCertificateService(ctx: AppContext) {
     .from(certificates)
     .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
     .orderBy(desc(certificates.issuedAt), desc(certificates.id))
-    .limit(fixedLimit(1))
+    .limit(1)
     .prepare();
 
-  // The most posts any course's rules ask for (courses are loaded once, at start). A post whose author had at least
-  // that many before it cannot make anyone eligible, in any course: its hook reads nothing.
-  const mostPostsAsked = Math.max(0, ...ctx.courses.list().map((c) => c.certificate?.posts ?? 0));
-  // A post's hook needs only the course's posts rule: the course of the cohort, one column (not the whole cohort).
-  const courseSlugStmt = ctx.db.select({ slug: cohorts.courseSlug }).from(cohorts).where(eq(cohorts.id, sql.placeholder('id'))).prepare();
   // The progress hook runs on every post, save and review: whether any certificate exists is all it needs to know.
   const anyStmt = ctx.db
     .select({ id: certificates.id })
     .from(certificates)
     .where(and(eq(certificates.cohortId, sql.placeholder('cohortId')), eq(certificates.userId, sql.placeholder('userId'))))
-    .limit(fixedLimit(1))
+    .limit(1)
     .prepare();
 
   const urls = (code: string) => ({
@@ -345,17 +337,7 @@ export function createCertificateService(ctx: AppContext) {
      * The progress hook: issue the certificate right now, inside the caller's transaction, when the learner wants one,
      * has none yet (a revoked one is not replaced automatically), is still within their grace end, and meets every rule.
      */
-    issueIfEligible(tx: Db, cohortId: number, userId: number, change?: ProgressChange): CertificateRow | null {
-      // A post changes one fact, the post count. If the posts before it already met the rule, it cannot be what makes
-      // the learner eligible: every other change runs this hook itself, and the sweep catches what none did (an
-      // extension, a changed rule). Posting past the required count, the common case, then reads nothing more.
-      // "Before" is by post id, not the count now: posts written together each see the others already counted.
-      if (change?.kind === 'post') {
-        if (change.postsBefore >= mostPostsAsked) return null;
-        const slug = courseSlugStmt.get({ id: cohortId })?.slug;
-        const rules = slug !== undefined && ctx.courses.has(slug) ? ctx.courses.get(slug).certificate : null;
-        if (!rules || change.postsBefore >= rules.posts) return null;
-      }
+    issueIfEligible(tx: Db, cohortId: number, userId: number): CertificateRow | null {
       const cohort = ctx.cohorts.get(cohortId);
       if (!cohort.course.certificate) return null;
       const e = enrolment(tx, cohortId, userId);
@@ -372,10 +354,7 @@ export function createCertificateService(ctx: AppContext) {
       const weeks = sources.weekStatuses(cohortId, userId);
       if (!evaluate(rules, { weeks, attendance: ASSUME_ATTENDED, posts }).eligible) return null;
       if (!evaluate(rules, { weeks, attendance: sources.attendance(cohortId, userId), posts }).eligible) return null;
-      if (ctx.database.sqlite.inTransaction) return insert(tx, cohort, ctx.people.get(userId), { how: 'auto', by: null });
-      // Called after the change committed (a post, written by another connection): the reads above took no lock;
-      // issuing takes the write lock, checks again that no certificate appeared meanwhile, and writes it all at once.
-      return db().transaction((t) => (anyStmt.get({ cohortId, userId }) ? null : insert(t, cohort, ctx.people.get(userId), { how: 'auto', by: null })));
+      return insert(tx, cohort, ctx.people.get(userId), { how: 'auto', by: null });
     },
 
     /** One learner's progress towards the certificate. */
@@ -500,17 +479,6 @@ export function createCertificateService(ctx: AppContext) {
       const c = code.trim().toUpperCase();
       if (c.length < 16 || c.length > 64) return undefined;
       return byCodeStmt.get({ code: c });
-    },
-
-    /** The cohort of the certificate with this code (fixed for its life), remembered for the verification page's cache. */
-    cohortOfCode(code: string): number | null {
-      const known = cohortByCode.get(code);
-      if (known !== undefined) return known;
-      const row = service.find(code);
-      if (!row) return null;
-      if (cohortByCode.size >= 100_000) cohortByCode.clear();
-      cohortByCode.set(code, row.cohortId);
-      return row.cohortId;
     },
 
     /** Every certificate, newest first (optionally one cohort's). */

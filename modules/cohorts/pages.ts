@@ -63,7 +63,7 @@ const pages: FastifyPluginAsync = async (app) => {
     });
   });
 
-  fastify.get('/cohorts/:id', { schema: { hide: true, params: IdParams }, ...ctx.pageCache.cohortPage() }, async (request, reply) => {
+  fastify.get('/cohorts/:id', { schema: { hide: true, params: IdParams } }, async (request, reply) => {
     const access = cohorts.access(request.user, pageId(request.params.id));
     const now = clock.now();
     return reply.page('cohorts/home', {
@@ -75,7 +75,7 @@ const pages: FastifyPluginAsync = async (app) => {
     });
   });
 
-  fastify.get('/cohorts/:id/weeks/:n', { schema: { hide: true, params: WeekParams, querystring: Flash }, ...ctx.pageCache.cohortPage() }, async (request, reply) => {
+  fastify.get('/cohorts/:id/weeks/:n', { schema: { hide: true, params: WeekParams, querystring: Flash } }, async (request, reply) => {
     const access = cohorts.access(request.user, pageId(request.params.id));
     const { cohort } = access;
     const n = pageWeek(request.params.n, cohort);

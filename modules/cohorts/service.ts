@@ -2,7 +2,6 @@
 import { and, asc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { AppContext } from '../../server/context.js';
-import { ACCESS_MEMO_ENTRIES } from '../../server/access-cache.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Forbidden, NotFound, NotSignedIn } from '../../server/errors.js';
 import { renderMarkdown } from '../../server/markdown.js';
@@ -132,17 +131,10 @@ export function createCohortService(ctx: AppContext) {
     .from(cohorts)
     .where(eq(cohorts.id, sql.placeholder('id')))
     .prepare();
-  // Kept in memory until a cohort, enrolment, instructor or person changes (server/access-cache.ts): the cohort (one
-  // object per cohort, its timeline built once) and the user's two flags, per cohort and user.
-  const cohortMemo = ctx.accessCache.memo<Cohort>(ACCESS_MEMO_ENTRIES);
-  const accessMemo = ctx.accessCache.memo<{ cohort: Cohort; teaches: number; learns: number }>(ACCESS_MEMO_ENTRIES);
-  const accessRow = (cohortId: number, userId: number) =>
-    accessMemo.get(`${cohortId}:${userId}`, () => {
-      const row = accessStmt.get({ id: cohortId, userId });
-      if (!row) return undefined;
-      const cohort = cohortMemo.get(cohortId, () => hydrate(row.cohort))!;
-      return { cohort, teaches: row.teaches, learns: row.learns };
-    });
+  const accessRow = (cohortId: number, userId: number) => {
+    const row = accessStmt.get({ id: cohortId, userId });
+    return row && { cohort: hydrate(row.cohort), teaches: row.teaches, learns: row.learns };
+  };
   /** A role from that statement's row: an admin everywhere, then instructor, then active learner (null: outside it). */
   const roleFrom = (user: User, row: { teaches: number; learns: number } | undefined): CohortRole | null =>
     user.role === 'admin' ? 'admin' : row?.teaches ? 'instructor' : row?.learns ? 'learner' : null;

@@ -224,7 +224,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const scope = discussions.threadById(request.user, request.params.id);
-      const post = await discussions.post(scope, request.body);
+      const post = await discussions.createPost(scope, request.body);
       return reply.code(201).send({ id: post.id, html: post.html, parentId: post.parentId, createdAt: post.createdAt.toISOString() });
     },
   );
@@ -371,7 +371,7 @@ const routes: FastifyPluginAsync = async (app) => {
 
   fastify.get(
     '/cohorts/:id/discussions',
-    { schema: { hide: true, params: CohortParams, querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }) }, ...fastify.cc.pageCache.cohortPage() },
+    { schema: { hide: true, params: CohortParams, querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }) } },
     async (request, reply) => {
       const access = cohorts.access(request.user, request.params.id);
       return reply.page('discussions/list', listModel(access, { done: request.query.done }));
@@ -404,7 +404,6 @@ const routes: FastifyPluginAsync = async (app) => {
     '/cohorts/:id/discussions/:threadId',
     {
       schema: { hide: true, params: ThreadParams, querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })), done: Type.Optional(Type.String({ maxLength: 40 })) }) },
-      ...fastify.cc.pageCache.cohortPage(),
     },
     async (request, reply) => {
       const access = cohorts.access(request.user, request.params.id);
@@ -439,7 +438,7 @@ const routes: FastifyPluginAsync = async (app) => {
       };
       if (request.validationError || (parentRaw && parentId === null)) return showError(400, 'Write your post (up to 20,000 characters).');
       try {
-        const post = await discussions.post(scope, { body, parentId });
+        const post = await discussions.createPost(scope, { body, parentId });
         const page = discussions.pageOfPost(scope.thread.id, post);
         return reply.redirect(`${base(access)}/${scope.thread.id}?${page > 1 ? `page=${page}&` : ''}done=posted#post-${post.id}`, 303);
       } catch (err) {

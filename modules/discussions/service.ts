@@ -2,7 +2,6 @@
 import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import sanitizeHtml from 'sanitize-html';
 import type { AppContext } from '../../server/context.js';
-import { fixedLimit } from '../../server/connection.js';
 import type { Db } from '../../server/db.js';
 import { BadInput, Conflict, Forbidden, NotFound, NotSignedIn } from '../../server/errors.js';
 import { formatDay, formatInstant } from '../../server/time.js';
@@ -10,8 +9,7 @@ import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess, CohortRole } from '../cohorts/service.js';
 import { discussionDigests, posts, threadReads, threads } from './schema.js';
-import { checkBody, countedPosts, createPostWrites, NOTHING_LEFT, renderPostBody, type PostJob, type PostOutcome, type PostRow } from './post-write.js';
-import type { PostWriter } from './post-writer.js';
+import { checkBody, countedPosts, NOTHING_LEFT, renderPostBody, type PostRow } from './post-write.js';
 import { cohortInstructors, enrolments } from '../cohorts/schema.js';
 
 export type ThreadRow = typeof threads.$inferSelect;
@@ -229,7 +227,7 @@ export function createDiscussionService(ctx: AppContext) {
     // A reply's id is always larger than its parent's, so this is "each post, then its replies". Written as in
     // posts_thread_order_idx (coalesce(parent_id, id) without a comma), so the page is read from the index, not sorted.
     .orderBy(sql`(case when ${posts.parentId} is null then ${posts.id} else ${posts.parentId} end)`, asc(posts.id))
-    .limit(fixedLimit(POSTS_PER_PAGE))
+    .limit(POSTS_PER_PAGE)
     .offset(sql.placeholder('offset'))
     .prepare();
   const lastReadStmt = ctx.db
@@ -284,45 +282,20 @@ export function createDiscussionService(ctx: AppContext) {
     return { markdown, html };
   }
 
-  // Posts are written through createPostWrites: here on this connection, or by the post writer thread.
-  const writes = createPostWrites(ctx.database.sqlite);
-  let writer: PostWriter | null = null;
-
-  /** Everything checked before a post is written: the thread is open to the caller, the parent and the body. */
-  function postJob(scope: ThreadScope, input: { body: string; parentId?: number | null }): PostJob {
+  /** The parent a new post attaches to (a reply to a reply attaches to its top-level post), checked for the caller. */
+  function replyParent(scope: ThreadScope, parentId: number | null | undefined): number | null {
     const { access, thread } = scope;
-    assertCanWrite(access, thread);
-    let parentId: number | null = null;
-    if (input.parentId !== undefined && input.parentId !== null) {
-      const parent = db()
-        .select()
-        .from(posts)
-        .where(and(eq(posts.id, input.parentId), eq(posts.threadId, thread.id), eq(posts.cohortId, access.cohort.id)))
-        .get();
-      if (!parent || (parent.hidden && !isStaff(access) && parent.authorId !== access.user.id)) {
-        throw new BadInput('parentId: that post is not in this thread.');
-      }
-      if (parent.deletedAt) throw new Conflict('That post was removed; reply to the thread instead.');
-      parentId = parent.parentId ?? parent.id;
+    if (parentId === undefined || parentId === null) return null;
+    const parent = db()
+      .select()
+      .from(posts)
+      .where(and(eq(posts.id, parentId), eq(posts.threadId, thread.id), eq(posts.cohortId, access.cohort.id)))
+      .get();
+    if (!parent || (parent.hidden && !isStaff(access) && parent.authorId !== access.user.id)) {
+      throw new BadInput('parentId: that post is not in this thread.');
     }
-    const markdown = checkedMarkdown(input.body);
-    return { threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, createdAt: clock.now().getTime() };
-  }
-
-  /**
-   * The written post, or its refusal as the error the API answers. Once the post has committed, the certificate hook
-   * runs outside any transaction: its reads take no lock, so they never wait for the writer thread's next commit, and
-   * only issuing a certificate opens a transaction. If the process stops in between, the sweep issues it.
-   */
-  function settlePost(scope: ThreadScope, outcome: PostOutcome): PostRow {
-    if (!outcome.ok) {
-      if (outcome.status === 400) throw new BadInput(outcome.message);
-      if (outcome.status === 404) throw new NotFound('Thread');
-      if (outcome.status === 409) throw new Conflict(outcome.message);
-      throw new Error(outcome.message);
-    }
-    ctx.progress.changed(ctx.db, scope.access.cohort.id, scope.access.user.id, { kind: 'post', postsBefore: outcome.postsBefore });
-    return outcome.post;
+    if (parent.deletedAt) throw new Conflict('That post was removed; reply to the thread instead.');
+    return parent.parentId ?? parent.id;
   }
 
   function checkTitle(title: string): string {
@@ -576,33 +549,30 @@ export function createDiscussionService(ctx: AppContext) {
       });
     },
 
-    /**
-     * Post in a thread, or reply to a post (a reply to a reply attaches to its top-level post), on this connection.
-     * 409 when locked. Requests post through `post`, which hands the write to the post writer thread when it runs.
-     */
+    /** Post in a thread, or reply to a post (a reply to a reply attaches to its top-level post). 409 when locked. */
     createPost(scope: ThreadScope, input: { body: string; parentId?: number | null }): PostRow {
-      return settlePost(scope, writes.write([postJob(scope, input)])[0]);
-    },
-
-    /** `createPost` for requests: written by the post writer thread when it runs (see post-writer.ts). */
-    async post(scope: ThreadScope, input: { body: string; parentId?: number | null }): Promise<PostRow> {
-      const job = postJob(scope, input);
-      const postWriter = writer;
-      if (!postWriter?.running) return settlePost(scope, writes.write([job])[0]);
-      let outcome: PostOutcome;
-      try {
-        outcome = await postWriter.write(job);
-      } catch {
-        // The writer stopped (it failed, or was stopped) before answering this post, committed or not: written here
-        // unless it was, so the request is answered and the post is there once.
-        outcome = writes.recover(job);
-      }
-      return settlePost(scope, outcome);
-    },
-
-    /** Hand post writes to a writer thread (null: write on this connection). */
-    useWriter(w: PostWriter | null): void {
-      writer = w;
+      const { access, thread } = scope;
+      assertCanWrite(access, thread);
+      const parentId = replyParent(scope, input.parentId);
+      const { markdown, html } = renderBody(input.body);
+      const now = clock.now();
+      return db().transaction((tx) => {
+        // Locking a thread while this post was being checked must still refuse it: the lock is read again here.
+        const current = tx.select({ locked: threads.locked }).from(threads).where(and(eq(threads.id, thread.id), eq(threads.cohortId, access.cohort.id))).get();
+        if (!current) throw new NotFound('Thread');
+        if (current.locked) throw new Conflict('This thread is locked: no new posts or edits.');
+        let post: PostRow;
+        try {
+          post = tx.insert(posts).values({ threadId: thread.id, cohortId: access.cohort.id, parentId, authorId: access.user.id, markdown, html, createdAt: now }).returning().get();
+        } catch (err) {
+          // A parent removed in the meantime fails its foreign key.
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new Conflict('The post you replied to is gone; reload the thread and post again.');
+          throw err;
+        }
+        tx.update(threads).set({ lastPostAt: now }).where(eq(threads.id, thread.id)).run();
+        ctx.progress.changed(tx, access.cohort.id, access.user.id);
+        return post;
+      });
     },
 
     /** One post as the caller sees it (after a change, or for the reply and edit pages). */

@@ -69,35 +69,26 @@ describe('the public verification page', () => {
     expect(page).not.toContain('This certificate is valid');
   });
 
-  it('the public page is kept for visitors who are not signed in, until the certificate is revoked', async () => {
+  it('the public page shows visitors each certificate, and its revocation at once', async () => {
     const c = certCohort(t);
     t.clock.set(new Date(c.cohort.timeline.endsAt.getTime() + 86_400_000));
     const code = await issue(c, c.learner.email);
     const visitor = new Browser(t.app);
     const first = await visitor.get(`/certificates/${code}`);
-    expect(first.headers['x-page-cache']).toBe('miss');
-    const second = await visitor.get(`/certificates/${code}`);
-    expect(second.headers['x-page-cache']).toBe('hit');
-    expect(second.body).toBe(first.body);
+    expect(text(first.body)).toContain('This certificate is valid');
     // Another code of another cohort is its own page.
     const other = certCohort(t, { learnerName: 'Otto Other' });
     const otherCode = await issue(other, other.learner.email);
     expect(text((await visitor.get(`/certificates/${otherCode}`)).body)).toContain('Otto Other');
-    expect((await visitor.get(`/certificates/${code}`)).headers['x-page-cache']).toBe('hit');
 
     await c.asAdmin('POST', `/api/v1/certificates/${code}/revoke`, { reason: 'Issued to the wrong person' });
     const revoked = await visitor.get(`/certificates/${code}`);
-    expect(revoked.headers['x-page-cache']).toBe('miss');
     expect(text(revoked.body)).toContain('This certificate has been revoked');
 
-    // A signed-in reader gets their own page (their name in the header), never the visitors' copy.
+    // A signed-in reader gets their own page (their name in the header).
     const signedIn = await signInBrowser(t, c.learner.email);
     const own = await signedIn.get(`/certificates/${code}`);
-    expect(own.headers['x-page-cache']).toBeUndefined();
     expect(own.body).toContain(`Signed in as ${c.learner.email}`);
-    // The PDF and unknown codes are never kept.
-    expect((await visitor.get(`/certificates/${code}.pdf`)).headers['x-page-cache']).toBeUndefined();
-    expect((await visitor.get('/certificates/ABCDEFGHJKLMNPQRSTUVWXYZ23')).headers['x-page-cache']).toBeUndefined();
   });
 
   it('an unknown code is a 404 page, and the lookup form finds a code typed in lower case with spaces', async () => {

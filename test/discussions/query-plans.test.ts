@@ -6,7 +6,6 @@
 // fell from 560 to 345 req/s).
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixedLimit } from '../../server/connection.js';
 import { createWorld, type World } from './setup.js';
 
 /** Every SQL text prepared on any connection while the app starts and serves. */
@@ -78,33 +77,5 @@ describe('query plans over posts', () => {
       const cascade = plan(db, 'SELECT id FROM posts WHERE parent_id = ?').join('\n');
       expect(cascade, stats).toMatch(/posts_parent_idx/);
     }
-  });
-
-  // SQLite reads a bound LIMIT's value while it plans, so binding that parameter expires the statement and every run
-  // compiles it again (the writer's posts-before count: 12 µs a post against 2.8). Statements prepared once must carry
-  // their LIMIT in their text (fixedLimit).
-  it('no statement the app prepares binds its LIMIT: each is written into the text, and fixedLimit refuses a non-count', async () => {
-    const seen = new Set<string>();
-    Database.prototype.prepare = function (this: Database.Database, source: string) {
-      seen.add(source);
-      return realPrepare.call(this, source);
-    } as typeof realPrepare;
-    w = await createWorld();
-    const { a } = w;
-    const thread = (await a.learner.api('POST', `/api/v1/cohorts/${a.id}/threads`, { title: 'Study space', body: 'Who books it?' })).json();
-    expect((await a.learner2.api('POST', `/api/v1/threads/${thread.id}/posts`, { body: 'We do.' })).statusCode).toBe(201);
-    expect((await a.learner.api('GET', `/api/v1/threads/${thread.id}`)).statusCode).toBe(200);
-    Database.prototype.prepare = realPrepare;
-
-    const limited = [...seen].filter((s) => /\blimit\b/i.test(s));
-    // The thread page, the posts-before count and the certificate lookups at least.
-    expect(limited.filter((s) => /limit 50\b/i.test(s)).length).toBeGreaterThan(0);
-    expect(limited.filter((s) => /limit 8\b/i.test(s)).length).toBeGreaterThan(0);
-    expect(limited.filter((s) => /limit 1\b/i.test(s)).length).toBeGreaterThan(0);
-    expect(limited.filter((s) => /\blimit\s+\?/i.test(s))).toEqual([]);
-
-    expect(() => fixedLimit(-1)).toThrow(RangeError);
-    expect(() => fixedLimit(2.5)).toThrow(RangeError);
-    expect(() => fixedLimit(Number.NaN)).toThrow(RangeError);
   });
 });

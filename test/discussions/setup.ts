@@ -28,8 +28,7 @@ function person(t: TestApp, p: { user: { id: number; email: string; name: string
 
 /** Two cohorts of the same course, each with an instructor and learners, at 2026-03-02T09:00Z (week 1 open). */
 export async function createWorld(options: TestAppOptions = {}): Promise<World> {
-  // Posts go through the post writer thread, as in the standalone server.
-  const t = await createTestApp({ now: '2026-03-02T09:00:00.000Z', postWriter: true, ...options });
+  const t = await createTestApp({ now: '2026-03-02T09:00:00.000Z', ...options });
   const instrA = insertUser(t, 'instructor', 'Ines Instructor');
   const instrB = insertUser(t, 'instructor', 'Otto Other');
   const { cohort: ca } = insertCohort(t, { instructor: instrA.email });

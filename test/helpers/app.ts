@@ -31,8 +31,6 @@ export interface TestAppOptions {
   contentDir?: string;
   /** Reuse a database file (restart tests). */
   dir?: string;
-  /** Write posts from the post writer thread, as the standalone server does. */
-  postWriter?: boolean;
 }
 
 /** Build the real app on a fresh database file. */
@@ -48,7 +46,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     contentDir: options.contentDir,
     prefix: options.prefix,
     workers: false,
-    postWriter: options.postWriter,
   });
   const ctx = app.cc;
   const readAll = async () => {

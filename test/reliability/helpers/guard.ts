@@ -10,10 +10,9 @@ export class WriteGuard {
   constructor(
     private sqlite: Database.Database,
     /**
-     * Tables a refused request may still touch: read markers written while re-rendering a page, and the page-cache
-     * versions that the triggers on every other table bump (a real write always shows in its own table too).
+     * Tables a refused request may still touch: read markers written while re-rendering a page.
      */
-    private ignore: string[] = ['thread_reads', 'cache_versions'],
+    private ignore: string[] = ['thread_reads'],
   ) {
     const tables = sqlite
       .prepare("select name from main.sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'")

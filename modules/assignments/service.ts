@@ -152,7 +152,7 @@ function normaliseText(text: string): string {
 export function createAssignmentService(ctx: AppContext) {
   const { clock } = ctx;
   const db = () => ctx.db;
-  const files = createFileStore(uploadsDirFor(ctx.database.sqlite.name));
+  const files = createFileStore(uploadsDirFor(ctx.database.file));
 
   /** The week's assignment for this cohort, or 404. */
   function assignmentOf(cohort: Cohort, n: number): Assignment {

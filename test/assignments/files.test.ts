@@ -39,7 +39,7 @@ describe('uploading a file', () => {
     expect(file).toMatchObject({ name: 'My plan.pdf', type: 'application/pdf', size: PDF_BYTES.length, url: `/api/v1/files/${file.id}` });
     expect(file.id).toMatch(/^[0-9a-f]{32}$/);
     expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const stored = join(dirname(t.ctx.database.sqlite.name), 'uploads', file.id);
+    const stored = join(dirname(t.ctx.database.connections.writer.name), 'uploads', file.id);
     expect(readFileSync(stored)).toEqual(PDF_BYTES);
     expect(existsSync(join(process.cwd(), 'public', file.id))).toBe(false);
     const own = (await s.asLearner('GET', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission`)).json();
@@ -69,7 +69,7 @@ describe('uploading a file', () => {
     const res = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'big.pdf', content: big });
     expect(res.statusCode).toBe(413);
     expect(res.json().detail).toContain('10 MB');
-    const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
+    const dir = join(dirname(t.ctx.database.connections.writer.name), 'uploads');
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
@@ -139,7 +139,7 @@ describe('malformed uploads', () => {
       expect([400, 413], payload).toContain(res.statusCode);
       expect(res.body).toContain('role="alert"');
     }
-    const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
+    const dir = join(dirname(t.ctx.database.connections.writer.name), 'uploads');
     expect(readdirSync(dir)).toEqual([]);
   });
 

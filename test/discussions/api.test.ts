@@ -342,7 +342,7 @@ describe('long threads', () => {
   });
 
   it('a page of a 200-post thread takes the same few queries as a short one (authors joined, no N+1)', async () => {
-    const sqlite = w.t.ctx.database.sqlite;
+    const sqlite = w.t.ctx.database.connections.writer;
     const count = async (url: string) => {
       const original = sqlite.prepare.bind(sqlite);
       let n = 0;

@@ -164,7 +164,7 @@ describe('the daily digest', () => {
     w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
     await startThread(w.a.learner.api, w.a.id, 'Busy', 'so many of us');
     // 40,000 more learners in cohort B who chose no digest: they count as members, but need no mail.
-    const sqlite = w.t.ctx.database.sqlite;
+    const sqlite = w.t.ctx.database.connections.writer;
     sqlite.exec('BEGIN');
     sqlite
       .prepare(

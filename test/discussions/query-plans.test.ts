@@ -51,7 +51,7 @@ describe('query plans over posts', () => {
     expect(readsPosts.length).toBeGreaterThan(3);
     expect(threadPage.length).toBeGreaterThan(0);
 
-    const db = t.ctx.database.sqlite;
+    const db = t.ctx.database.connections.writer;
     // No statistics (a fresh install); statistics for every index; and statistics for all but the author index, as
     // after a migration (re)creates an index on a database that was analyzed before.
     for (const stats of ['none', 'analyzed', 'partial']) {

@@ -481,7 +481,7 @@ describe('authorization matrix', () => {
   it('every route × every role gets exactly the expected allow / sign-in / deny', async () => {
     const mismatches: string[] = [];
     const unsafeGets = new Set<string>();
-    const guard = new WriteGuard(w.t.ctx.database.sqlite);
+    const guard = new WriteGuard(w.t.ctx.database.connections.writer);
     let cells = 0;
     for (const row of MATRIX) {
       for (const role of ROLES) {

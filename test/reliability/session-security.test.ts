@@ -286,7 +286,7 @@ describe('CSRF on every form', () => {
           { name: 'multipart, wrong token in the query', body: `--b\r\nContent-Disposition: form-data; name="x"\r\n\r\ny\r\n--b--\r\n`, cookie: cookies.join('; '), type: 'multipart/form-data; boundary=b', query: '?_csrf=nope' },
         ];
         for (const v of variants) {
-          const before = digest(w.t.ctx.database.sqlite);
+          const before = digest(w.t.ctx.database.connections.writer);
           const res = await w.t.app.inject({
             method: route.method as 'POST',
             url: url + (v.query ?? ''),
@@ -297,7 +297,7 @@ describe('CSRF on every form', () => {
           const label = `${routeKey(route)} (${v.name})`;
           expect([403, 415], label).toContain(res.statusCode);
           if (res.statusCode === 403) expect(res.headers['content-type'], label).toContain('text/html');
-          expect(changedTables(before, digest(w.t.ctx.database.sqlite)), label).toEqual([]);
+          expect(changedTables(before, digest(w.t.ctx.database.connections.writer)), label).toEqual([]);
         }
         // The control: with the right token the same request gets past the CSRF check.
         const ok = await browser.post(url, {}, { csrf: validToken });
@@ -314,12 +314,12 @@ describe('CSRF on every form', () => {
     for (const route of writes) {
       const url = fillPath(route.path, params());
       for (const origin of ['https://evil.example', 'http://cohort.test.evil.example', 'not a url', 'http://[::1', 'file://']) {
-        const before = digest(w.t.ctx.database.sqlite);
+        const before = digest(w.t.ctx.database.connections.writer);
         const res = await w.t.app.inject({ method: route.method as 'POST', url, payload: {}, headers: { cookie, origin } });
         const label = `${routeKey(route)} Origin: ${origin}`;
         expect(res.statusCode, label).toBeLessThan(500);
         expect(res.statusCode, label).toBe(403);
-        expect(changedTables(before, digest(w.t.ctx.database.sqlite)), label).toEqual([]);
+        expect(changedTables(before, digest(w.t.ctx.database.connections.writer)), label).toEqual([]);
       }
     }
   });

@@ -57,7 +57,7 @@ declare module 'fastify' {
 }
 
 /** The modules in registration order: each may use the services of those before it. */
-const MODULES = [people, courses, cohorts, bookings, sessions, assignments, discussions, certificates];
+const MODULES = [people, courses, cohorts, sessions, bookings, assignments, discussions, certificates];
 
 /** The plugin. Not wrapped in fastify-plugin on purpose: a host's `prefix` must apply and our hooks stay inside. */
 /**

@@ -57,6 +57,25 @@ export function durabilityFrom(value: string | undefined): Durability {
   throw new Error(`DB_SYNCHRONOUS must be "normal" or "full", not "${value}"`);
 }
 
+/** The engine's code for an error, whether drizzle wrapped the driver's error (DrizzleQueryError) or not. */
+function engineCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.cause?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A unique index or primary key refused the row (SQLite's code; PostgreSQL's 23505 too). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = engineCode(err);
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+/** A foreign key refused the row: what it points at is gone (SQLite's code; PostgreSQL's 23503 too). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const code = engineCode(err);
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
 /** Thrown by a read on `db` made inside a transaction's flow: it would not see the transaction's own writes. */
 export class ReadOutsideTransaction extends Error {
   constructor(query: string) {
@@ -78,6 +97,9 @@ function createMutex() {
     },
   };
 }
+
+/** How long a transaction waits for another connection's write lock before it fails (as SQLite's busy timeout did). */
+const BUSY_WAIT_MS = 5000;
 
 interface OpenTransaction {
   /** False once the transaction has ended: async work it started (a timer, a kick) runs outside it. */
@@ -101,6 +123,10 @@ export function openDatabase(path: string, options: { migrate?: boolean; durabil
     writer.pragma('analysis_limit = 1000');
     writer.pragma('optimize = 0x10002');
   }
+  // From here the writer never waits inside SQLite for another connection's write lock: a busy wait there would
+  // stop this process's event loop, and with it every request, for up to the busy timeout. BEGIN IMMEDIATE is retried
+  // from the event loop instead (beginImmediate).
+  writer.pragma('busy_timeout = 0');
   const reader = new Database(path);
   configureConnection(reader, durability);
   reader.pragma('query_only = ON');
@@ -117,6 +143,20 @@ export function openDatabase(path: string, options: { migrate?: boolean; durabil
   });
   const mutex = createMutex();
   let closed = false;
+
+  /** Take the write lock, waiting (without blocking the event loop) while another process or instance holds it. */
+  async function beginImmediate(): Promise<void> {
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        writer.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if (engineCode(err) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
 
   async function savepoint<T>(tx: OpenTransaction, fn: (tx: Db) => Promise<T>): Promise<T> {
     const name = `sp_${++tx.savepoints}`;
@@ -148,7 +188,7 @@ export function openDatabase(path: string, options: { migrate?: boolean; durabil
         const tx: OpenTransaction = { open: true, savepoints: 0, afterCommit: [] };
         // IMMEDIATE takes the write lock before the first read, so another process's commit (the CLI) cannot
         // invalidate what this transaction read.
-        writer.exec('BEGIN IMMEDIATE');
+        await beginImmediate();
         try {
           const result = await current.run(tx, () => fn(writeDb));
           tx.open = false;

@@ -39,7 +39,7 @@ describe('query plans over posts', () => {
     } as typeof realPrepare;
     w = await createWorld();
     const { t, a } = w;
-    // Post, list, read and page through a thread the way people do, so the lazily prepared statements exist too.
+    // Post, list and read a thread the way people do: every statement these requests run is prepared on the way.
     const thread = (await a.learner.api('POST', `/api/v1/cohorts/${a.id}/threads`, { title: 'Opening hours', body: 'What did your users say?' })).json();
     for (let i = 0; i < 3; i++) await a.learner2.api('POST', `/api/v1/threads/${thread.id}/posts`, { body: `Reply ${i}` });
     expect((await a.learner.api('GET', `/api/v1/threads/${thread.id}`)).statusCode).toBe(200);

@@ -12,7 +12,7 @@ import { openDatabase, type AppDatabase, type Durability } from './db.js';
 import { createMailer, createEmlTransport, pendingMailCount } from './mailer.js';
 import { createScheduler } from './scheduler.js';
 import { createPanels } from './panels.js';
-import { createProgressHook } from './progress-hook.js';
+import { createEvents } from './events.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
 import auth from './plugins/auth.js';
@@ -57,7 +57,7 @@ declare module 'fastify' {
 }
 
 /** The modules in registration order: each may use the services of those before it. */
-const MODULES = [people, courses, cohorts, bookings, sessions, assignments, discussions, certificates];
+const MODULES = [people, courses, cohorts, sessions, bookings, assignments, discussions, certificates];
 
 /** The plugin. Not wrapped in fastify-plugin on purpose: a host's `prefix` must apply and our hooks stay inside. */
 /**
@@ -91,9 +91,9 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     log: fastify.log,
     scheduler,
     panels: createPanels(),
-    progress: createProgressHook(),
+    events: createEvents(),
     mailer: createMailer({
-      db: opts.database.db,
+      database: opts.database,
       clock,
       transport: opts.mailTransport,
       from: opts.mailFrom ?? 'Cohort Course <no-reply@cohort-course.local>',
@@ -164,8 +164,8 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
 
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
   fastify.get('/healthz', { schema: { hide: true } }, async () => {
-    ctx.database.sqlite.prepare('select 1').get();
-    return { status: 'ok', time: clock.now().toISOString(), pendingMail: pendingMailCount(ctx.db) };
+    await ctx.database.ping();
+    return { status: 'ok', engine: ctx.database.engine, time: clock.now().toISOString(), pendingMail: await pendingMailCount(ctx.db) };
   });
 
   for (const mod of MODULES) await fastify.register(mod);

@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { backupDatabase } from './db.js';
 import { createEmlTransport } from './mailer.js';
 import { ROLES, type Role } from '../modules/people/schema.js';
 
@@ -38,18 +37,18 @@ async function main(argv: string[]): Promise<void> {
       if (!values.email) fail('--email is required');
       const role = (values.role ?? 'learner') as Role;
       if (!ROLES.includes(role)) fail(`--role must be one of ${ROLES.join(', ')}`);
-      const user = ctx.people.upsert({ email: values.email, role, name: values.name });
+      const user = await ctx.people.upsert({ email: values.email, role, name: values.name });
       process.stdout.write(JSON.stringify({ id: user.id, email: user.email, name: user.name, role: user.role }, null, 2) + '\n');
     } else if (noun === 'token' && verb === 'create') {
       if (!values.email) fail('--email is required');
-      const existing = ctx.people.findByEmail(values.email);
+      const existing = await ctx.people.findByEmail(values.email);
       if (!existing) fail(`no user ${values.email}; create one with "user add" first`);
-      const { token } = ctx.people.createApiToken(values.email);
+      const { token } = await ctx.people.createApiToken(values.email);
       process.stdout.write(`API token for ${existing.email} (shown once; store it safely):\n${token}\n`);
     } else if (noun === 'backup') {
       const target = verb;
       if (!target) fail('backup needs a target path');
-      await backupDatabase(ctx.database, target);
+      await ctx.database.backup(target);
       process.stdout.write(`backed up ${config.databasePath} to ${target}\n`);
     } else {
       fail(`unknown command: ${positionals.join(' ') || '(none)'}`);

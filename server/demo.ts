@@ -12,63 +12,63 @@ export const DEMO_PEOPLE = {
 };
 
 /** Run one demo step; a step that fails (say, a module changed its rules) is logged, never fatal. */
-function step(log: FastifyBaseLogger, what: string, fn: () => void): void {
+async function step(log: FastifyBaseLogger, what: string, fn: () => Promise<unknown>): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     log.warn({ err }, `demo data: skipped ${what}`);
   }
 }
 
 /** Create demo people and, per course, one running and one upcoming cohort. Idempotent. */
-export function seedDemo(ctx: AppContext, log: FastifyBaseLogger): void {
-  if (ctx.cohorts.list().length > 0) return;
-  const admin = ctx.people.upsert({ email: DEMO_PEOPLE.admin, name: 'Ada Admin', role: 'admin' });
-  const instructor = ctx.people.upsert({ email: DEMO_PEOPLE.instructor, name: 'Imani Instructor', role: 'instructor' });
-  const learner = ctx.people.upsert({ email: DEMO_PEOPLE.learner, name: 'Łucja Ó Súilleabháin', role: 'learner' });
-  step(log, 'member list', () => ctx.bookings.addMember({ domain: 'example.org' }, admin));
+export async function seedDemo(ctx: AppContext, log: FastifyBaseLogger): Promise<void> {
+  if ((await ctx.cohorts.list()).length > 0) return;
+  const admin = await ctx.people.upsert({ email: DEMO_PEOPLE.admin, name: 'Ada Admin', role: 'admin' });
+  const instructor = await ctx.people.upsert({ email: DEMO_PEOPLE.instructor, name: 'Imani Instructor', role: 'instructor' });
+  const learner = await ctx.people.upsert({ email: DEMO_PEOPLE.learner, name: 'Łucja Ó Súilleabháin', role: 'learner' });
+  await step(log, 'member list', async () => ctx.bookings.addMember({ domain: 'example.org' }, admin));
   const now = ctx.clock.now();
   const today = DateTime.fromJSDate(now, { zone: 'Europe/London' }).startOf('day');
   const lastMonday = today.minus({ days: today.weekday - 1 }).minus({ weeks: 1 });
   for (const course of ctx.courses.list()) {
-    const running = ctx.cohorts.create({
+    const running = await ctx.cohorts.create({
       course: course.slug,
       startDate: lastMonday.toISODate()!,
       timezone: 'Europe/London',
       capacity: 30,
       instructors: [DEMO_PEOPLE.instructor],
     });
-    step(log, 'member booking', () => ctx.bookings.book({ cohortId: running.id, email: learner.email, name: learner.name, kind: 'member', actor: admin }));
-    step(log, 'standalone booking', () =>
+    await step(log, 'member booking', async () => ctx.bookings.book({ cohortId: running.id, email: learner.email, name: learner.name, kind: 'member', actor: admin }));
+    await step(log, 'standalone booking', () =>
       ctx.bookings.book({ cohortId: running.id, email: DEMO_PEOPLE.standalone, name: 'Sam Standalone', kind: 'standalone', actor: null }),
     );
-    const staff = ctx.cohorts.access(instructor, running.id);
-    step(log, 'session links', () => {
-      for (const s of ctx.sessions.list(running)) {
+    const staff = await ctx.cohorts.access(instructor, running.id);
+    await step(log, 'session links', async () => {
+      for (const s of await ctx.sessions.list(running)) {
         const ended = s.endsAt.getTime() < now.getTime();
-        ctx.sessions.update(staff, s, {
+        await ctx.sessions.update(staff, s, {
           joinUrl: `https://meet.example.org/${course.slug}-${s.week}`,
           ...(ended ? { recordingUrl: `https://video.example.org/${course.slug}-${s.week}` } : {}),
         });
       }
     });
-    step(log, 'discussion', () => {
-      const thread = ctx.discussions.weekThread(staff, 1);
+    await step(log, 'discussion', async () => {
+      const thread = await ctx.discussions.weekThread(staff, 1);
       if (!thread) return;
-      const scope = ctx.discussions.threadInCohort(staff, thread.id);
-      ctx.discussions.createPost(scope, { body: 'Welcome, everyone! Introduce yourself: where you work, and one thing you hope to change this term.' });
-      const mine = ctx.cohorts.access(learner, running.id);
-      ctx.discussions.createPost(ctx.discussions.threadInCohort(mine, thread.id), {
+      const scope = await ctx.discussions.threadInCohort(staff, thread.id);
+      await ctx.discussions.createPost(scope, { body: 'Welcome, everyone! Introduce yourself: where you work, and one thing you hope to change this term.' });
+      const mine = await ctx.cohorts.access(learner, running.id);
+      await ctx.discussions.createPost(await ctx.discussions.threadInCohort(mine, thread.id), {
         body: 'Hello from a county library service. I look after our **branch libraries** and want a plan our front-line staff actually recognise.',
       });
     });
-    step(log, 'worksheet draft', () => {
-      const mine = ctx.cohorts.access(learner, running.id);
+    await step(log, 'worksheet draft', async () => {
+      const mine = await ctx.cohorts.access(learner, running.id);
       const prompts = course.weeks[0].assignment?.prompts ?? [];
       if (prompts.length === 0) return;
-      ctx.assignments.save(mine, 1, { answers: { [prompts[0].id]: 'A first thought, to finish later.' }, submit: false });
+      await ctx.assignments.save(mine, 1, { answers: { [prompts[0].id]: 'A first thought, to finish later.' }, submit: false });
     });
-    ctx.cohorts.create({
+    await ctx.cohorts.create({
       course: course.slug,
       startDate: lastMonday.plus({ weeks: 4 }).toISODate()!,
       timezone: 'Europe/London',

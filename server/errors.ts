@@ -1,7 +1,20 @@
 // The one catalogue of coded errors; services throw these and one handler maps them to HTTP.
 import createError from '@fastify/error';
 
-export const BadInput = createError<[string]>('CC_BAD_INPUT', '%s', 400);
+const BadInputError = createError<[string]>('CC_BAD_INPUT', '%s', 400);
+/**
+ * 400: the input is wrong. With `field`, the message names it (`title: give the thread a title.`, as the API answers),
+ * and forms show `reason` beside that field.
+ */
+export class BadInput extends BadInputError {
+  readonly field: string | null;
+  readonly reason: string;
+  constructor(reason: string, field?: string) {
+    super(field ? `${field}: ${reason}` : reason);
+    this.field = field ?? null;
+    this.reason = reason;
+  }
+}
 export const NotSignedIn = createError('CC_NOT_SIGNED_IN', 'Sign in to continue.', 401);
 export const Forbidden = createError<[string]>('CC_FORBIDDEN', '%s', 403);
 export const NotFound = createError<[string]>('CC_NOT_FOUND', '%s not found.', 404);

@@ -7,7 +7,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { and, asc, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
-import type { Db } from './db.js';
+import type { AppDatabase, Db } from './db.js';
 import { outbox } from './outbox-schema.js';
 import { viewsDir } from './paths.js';
 
@@ -22,8 +22,8 @@ export interface MailMessage {
 }
 
 export interface Mailer {
-  /** Queue a message; call inside the transaction that causes it. Returns false when the dedupe key was used. */
-  enqueue(tx: Db, message: MailMessage): boolean;
+  /** Queue a message through the transaction that causes it. Resolves false when the dedupe key was used. */
+  enqueue(tx: Db, message: MailMessage): Promise<boolean>;
   /** Deliver every due message once (claiming rows with a lease); returns counts. */
   deliverDue(): Promise<{ sent: number; failed: number }>;
   /** Ask the worker to deliver soon (no-op when the worker is not started). */
@@ -105,73 +105,58 @@ function loadTemplates(): { render(name: string, kind: 'txt' | 'html', data: obj
 }
 
 export function createMailer(opts: {
-  db: Db;
+  database: AppDatabase;
   clock: Clock;
   transport: Transporter;
   from: string;
   baseUrl: string;
   log: FastifyBaseLogger;
 }): Mailer {
-  const { db, clock, transport, from, log } = opts;
+  const { database, clock, transport, from, log } = opts;
   const templates = loadTemplates();
   const host = new URL(opts.baseUrl).hostname || 'localhost';
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<unknown> | null = null;
   let kicked = false;
   const owner = randomBytes(6).toString('hex');
-  // Scheduled jobs enqueue thousands of messages in a row: the insert is built and compiled once. It runs on the one
-  // connection every transaction uses, so it joins the caller's transaction.
-  const insertStmt = db
-    .insert(outbox)
-    .values({
-      dedupeKey: sql.placeholder('dedupeKey'),
-      to: sql.placeholder('to'),
-      subject: sql.placeholder('subject'),
-      text: sql.placeholder('text'),
-      html: sql.placeholder('html'),
-      nextAttemptAt: sql.placeholder('nextAttemptAt'),
-      createdAt: sql.placeholder('createdAt'),
-      messageId: sql.placeholder('messageId'),
-    })
-    .onConflictDoNothing({ target: outbox.dedupeKey })
-    .prepare();
+
+  /** Claim a batch: pending, due, and not leased by a live worker (another instance or a crashed one). */
+  function claim(now: Date) {
+    const leaseUntil = new Date(now.getTime() + LEASE_MS);
+    const free = and(eq(outbox.status, 'pending'), or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now)));
+    return database.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(and(free, lte(outbox.nextAttemptAt, now)))
+        .orderBy(asc(outbox.id))
+        .limit(BATCH);
+      if (due.length === 0) return [];
+      return tx
+        .update(outbox)
+        .set({ leaseUntil, leaseOwner: owner })
+        .where(and(inArray(outbox.id, due.map((d) => d.id)), free))
+        .returning();
+    });
+  }
+
+  /** Record how a send went, only while this worker still holds the row's lease (a slower send lost it: no change). */
+  function settle(row: typeof outbox.$inferSelect, patch: Partial<typeof outbox.$inferInsert>): Promise<boolean> {
+    return database.transaction(async (tx) => {
+      const held = await tx
+        .update(outbox)
+        .set({ ...patch, leaseUntil: null, leaseOwner: null })
+        .where(and(eq(outbox.id, row.id), eq(outbox.leaseOwner, owner), eq(outbox.leaseUntil, row.leaseUntil!), eq(outbox.status, 'pending')))
+        .returning({ id: outbox.id });
+      return held.length > 0;
+    });
+  }
 
   async function deliverDue(): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;
     for (;;) {
-      const now = clock.now();
-      const leaseUntil = new Date(now.getTime() + LEASE_MS);
-      // Claim a batch: pending, due, and not leased by a live worker (another instance or a crashed one).
-      const due = db
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(
-          and(
-            eq(outbox.status, 'pending'),
-            lte(outbox.nextAttemptAt, now),
-            or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now)),
-          ),
-        )
-        .orderBy(asc(outbox.id))
-        .limit(BATCH)
-        .all();
-      if (due.length === 0) break;
-      const claimed = db
-        .update(outbox)
-        .set({ leaseUntil })
-        .where(
-          and(
-            inArray(
-              outbox.id,
-              due.map((d) => d.id),
-            ),
-            eq(outbox.status, 'pending'),
-            or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now)),
-          ),
-        )
-        .returning()
-        .all();
+      const claimed = await claim(clock.now());
       if (claimed.length === 0) break;
       for (const row of claimed) {
         try {
@@ -184,24 +169,18 @@ export function createMailer(opts: {
             messageId: row.messageId,
             headers: { 'X-Cohort-Outbox-Id': String(row.id) },
           });
-          db.update(outbox)
-            .set({ status: 'sent', sentAt: clock.now(), leaseUntil: null, attempts: row.attempts + 1, lastError: null })
-            .where(eq(outbox.id, row.id))
-            .run();
+          if (!(await settle(row, { status: 'sent', sentAt: clock.now(), attempts: row.attempts + 1, lastError: null }))) {
+            log.warn({ outboxId: row.id }, 'mail sent after its lease ran out; another worker may send it again');
+          }
           sent++;
         } catch (err) {
           const attempts = row.attempts + 1;
-          const giveUp = attempts >= MAX_ATTEMPTS;
-          db.update(outbox)
-            .set({
-              attempts,
-              leaseUntil: null,
-              lastError: String((err as Error).message ?? err).slice(0, 500),
-              status: giveUp ? 'failed' : 'pending',
-              nextAttemptAt: new Date(clock.now().getTime() + retryDelayMs(attempts)),
-            })
-            .where(eq(outbox.id, row.id))
-            .run();
+          await settle(row, {
+            attempts,
+            lastError: String((err as Error).message ?? err).slice(0, 500),
+            status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+            nextAttemptAt: new Date(clock.now().getTime() + retryDelayMs(attempts)),
+          });
           failed++;
           log.warn({ err, outboxId: row.id, attempts }, 'mail delivery failed; will retry');
         }
@@ -230,21 +209,26 @@ export function createMailer(opts: {
   }
 
   return {
-    enqueue(_tx, message) {
+    async enqueue(tx, message) {
       const now = clock.now();
       const data = { ...message.data, baseUrl: opts.baseUrl };
-      const result = insertStmt.run({
-        dedupeKey: message.dedupeKey ?? null,
-        to: message.to,
-        subject: message.subject,
-        text: templates.render(message.template, 'txt', data),
-        html: templates.render(message.template, 'html', { ...data, subject: message.subject }),
-        nextAttemptAt: now,
-        createdAt: now,
-        messageId: `<${messageIdBytes()}@${host}>`,
-      });
-      if (result.changes > 0) setImmediate(runSoon);
-      return result.changes > 0;
+      const queued = await tx
+        .insert(outbox)
+        .values({
+          dedupeKey: message.dedupeKey ?? null,
+          to: message.to,
+          subject: message.subject,
+          text: templates.render(message.template, 'txt', data),
+          html: templates.render(message.template, 'html', { ...data, subject: message.subject }),
+          nextAttemptAt: now,
+          createdAt: now,
+          messageId: `<${messageIdBytes()}@${host}>`,
+        })
+        .onConflictDoNothing({ target: outbox.dedupeKey })
+        .returning({ id: outbox.id });
+      // The worker looks once the message has committed; a message of a transaction that rolls back is not there.
+      if (queued.length > 0) database.afterCommit(runSoon);
+      return queued.length > 0;
     },
     deliverDue,
     kick: runSoon,
@@ -263,7 +247,7 @@ export function createMailer(opts: {
 }
 
 /** Count of messages waiting (for /healthz and admin pages). */
-export function pendingMailCount(db: Db): number {
-  const row = db.select({ n: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending')).get();
-  return row?.n ?? 0;
+export async function pendingMailCount(db: Db): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending'));
+  return Number(row?.n ?? 0);
 }

@@ -15,6 +15,8 @@ export const outbox = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
     leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
+    // The worker holding the lease (random per process): only it may mark the row sent or failed.
+    leaseOwner: text('lease_owner'),
     lastError: text('last_error'),
     messageId: text('message_id').notNull(),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),

@@ -1,20 +1,11 @@
 // Page panels: modules contribute sections to shared pages (cohort home, week page, my courses)
 // without those pages knowing every module. A panel names a partial and gives it a view model.
-import type { User } from '../modules/people/service.js';
-import type { CohortAccess } from '../modules/cohorts/service.js';
-
-export interface PanelPlaces {
-  /** The cohort home (learners, instructors, admins). */
-  'cohort-home': { access: CohortAccess; now: Date };
-  /** A week page, for week `week`. */
-  week: { access: CohortAccess; week: number; now: Date };
-  /** The instructor's cohort page (the plan, who is enrolled, tools). */
-  'cohort-staff': { access: CohortAccess; now: Date };
-  /** "My courses", once per signed-in user. */
-  my: { user: User; now: Date };
-  /** The admin dashboard. */
-  admin: { user: User; now: Date };
-}
+/**
+ * The shared pages and what each gives its panels. The modules that own the pages declare them by declaration merging
+ * (people: "my" and "admin"; cohorts: "cohort-home", "week" and "cohort-staff"), so this file knows no module.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface PanelPlaces {}
 
 export type PanelPlace = keyof PanelPlaces;
 
@@ -27,13 +18,13 @@ export interface Panel {
 export interface PanelProvider<P extends PanelPlace> {
   /** Lower first. */
   order: number;
-  render(args: PanelPlaces[P]): Panel | null;
+  render(args: PanelPlaces[P]): Promise<Panel | null>;
 }
 
 export interface Panels {
   register<P extends PanelPlace>(place: P, provider: PanelProvider<P>): void;
   /** Every non-null panel for the place, in order. */
-  render<P extends PanelPlace>(place: P, args: PanelPlaces[P]): Panel[];
+  render<P extends PanelPlace>(place: P, args: PanelPlaces[P]): Promise<Panel[]>;
 }
 
 export function createPanels(): Panels {
@@ -45,10 +36,10 @@ export function createPanels(): Panels {
       list.sort((a, b) => a.order - b.order);
       providers.set(place, list);
     },
-    render(place, args) {
+    async render(place, args) {
       const out: Panel[] = [];
       for (const p of providers.get(place) ?? []) {
-        const panel = (p as PanelProvider<typeof place>).render(args);
+        const panel = await (p as PanelProvider<typeof place>).render(args);
         if (panel) out.push(panel);
       }
       return out;

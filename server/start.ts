@@ -18,7 +18,7 @@ const app = await buildApp({
   logger: { level: config.logLevel },
 });
 
-if (process.env.DEMO !== '0') seedDemo(app.cc, app.log);
+if (process.env.DEMO !== '0') await seedDemo(app.cc, app.log);
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

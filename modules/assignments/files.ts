@@ -147,7 +147,7 @@ export function createFileStore(dir: string) {
       const ext = extensionOf(filename);
       if (!ext || !rule.types.includes(ext)) {
         await drain(stream);
-        throw new BadInput(`file: "${sanitiseFilename(filename, ext || 'file')}" is not an accepted type. Upload ${describeTypes(rule.types)}.`);
+        throw new BadInput(`"${sanitiseFilename(filename, ext || 'file')}" is not an accepted type. Upload ${describeTypes(rule.types)}.`, 'file');
       }
       const tempPath = join(dir, `.upload-${randomBytes(12).toString('hex')}`);
       const hash = createHash('sha256');
@@ -197,9 +197,9 @@ export function createFileStore(dir: string) {
       if (stream.truncated || size > rule.maxBytes) {
         return refuse(new TooLarge(`file: the file is larger than ${formatMb(rule.maxBytes)}, the limit for this assignment.`));
       }
-      if (size === 0) return refuse(new BadInput('file: the file is empty.'));
+      if (size === 0) return refuse(new BadInput('the file is empty.', 'file'));
       if (!magicMatches(ext, head) || !textOk) {
-        return refuse(new BadInput(`file: the content is not a ${TYPE_NAMES[ext] ?? ext} file, whatever its name says. Upload ${describeTypes(rule.types)}.`));
+        return refuse(new BadInput(`the content is not a ${TYPE_NAMES[ext] ?? ext} file, whatever its name says. Upload ${describeTypes(rule.types)}.`, 'file'));
       }
       return {
         tempPath,
@@ -245,7 +245,7 @@ export type FileStore = ReturnType<typeof createFileStore>;
 export function uploadError(err: unknown): Error {
   const status = (err as { statusCode?: number }).statusCode;
   if (status && status < 500) return err as Error;
-  return new BadInput('file: the form data was malformed or cut short. Try the upload again.');
+  return new BadInput('the form data was malformed or cut short. Try the upload again.', 'file');
 }
 
 /** "10 MB" for a byte count. */

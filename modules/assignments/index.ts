@@ -1,5 +1,5 @@
 // The assignments module: worksheets and submissions, files, review, extensions, the workbook PDF and its panels.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import multipart from '@fastify/multipart';
 import { createAssignmentService, type AssignmentService } from './service.js';
 import { createViewModels, type ViewModels } from './view-models.js';
@@ -17,42 +17,51 @@ declare module '../../server/context.js' {
 /** The largest upload any assignment may allow (content caps `upload.maxMb` at 25). */
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
-const assignmentsModule: FastifyPluginAsync = async (fastify) => {
-  const ctx = fastify.cc;
-  ctx.assignments = createAssignmentService(ctx);
-  ctx.assignmentViews = createViewModels(ctx);
+export default fp(
+  async (fastify) => {
+    const ctx = fastify.cc;
+    const { database, clock, mailer, events, baseUrl, people, courses, cohorts } = ctx;
+    const service = createAssignmentService({ database, clock, mailer, events, baseUrl, people, courses, cohorts });
+    const views = createViewModels(service);
+    ctx.assignments = service;
+    ctx.assignmentViews = views;
 
-  // Multipart only for this module's routes, with tight limits; each route narrows fileSize to the assignment's own.
-  await fastify.register(multipart, {
-    throwFileSizeLimit: false,
-    limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 150, fieldSize: 200_000, parts: 160, headerPairs: 100, fieldNameSize: 120 },
-  });
+    ctx.panels.register('week', {
+      order: 20,
+      render: async ({ access, week, now }) => {
+        const model = await views.worksheet(access, week, now);
+        return model ? { partial: 'assignments/worksheet', model } : null;
+      },
+    });
+    ctx.panels.register('cohort-home', {
+      order: 20,
+      render: async ({ access, now }) => {
+        const model = await views.learnerDates(access, now);
+        return model ? { partial: 'assignments/my-dates', model } : null;
+      },
+    });
+    ctx.panels.register('cohort-staff', {
+      order: 20,
+      render: async ({ access }) => {
+        const model = await views.staffTools(access);
+        return model ? { partial: 'assignments/staff-tools', model } : null;
+      },
+    });
 
-  ctx.panels.register('week', {
-    order: 20,
-    render: ({ access, week, now }) => {
-      const model = ctx.assignmentViews.worksheet(access, week, now);
-      return model ? { partial: 'assignments/worksheet', model } : null;
-    },
-  });
-  ctx.panels.register('cohort-home', {
-    order: 20,
-    render: ({ access, now }) => {
-      const model = ctx.assignmentViews.learnerDates(access, now);
-      return model ? { partial: 'assignments/my-dates', model } : null;
-    },
-  });
-  ctx.panels.register('cohort-staff', {
-    order: 20,
-    render: ({ access }) => {
-      const model = ctx.assignmentViews.staffTools(access);
-      return model ? { partial: 'assignments/staff-tools', model } : null;
-    },
-  });
+    ctx.scheduler.register('assignments-due-soon', async (now) => {
+      await service.remindDueSoon(now);
+    });
 
-  ctx.scheduler.register('assignments-due-soon', (now) => void ctx.assignments.remindDueSoon(now));
-
-  await fastify.register(routes);
-  await fastify.register(pages);
-};
-export default assignmentsModule;
+    // A child scope, so multipart parsing (with tight limits) applies to this module's routes only; each route narrows
+    // fileSize to the assignment's own.
+    await fastify.register(async (scope) => {
+      await scope.register(multipart, {
+        throwFileSizeLimit: false,
+        limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 150, fieldSize: 200_000, parts: 160, headerPairs: 100, fieldNameSize: 120 },
+      });
+      await scope.register(routes);
+      await scope.register(pages);
+    });
+  },
+  { name: 'assignments', dependencies: ['people', 'courses', 'cohorts'] },
+);

@@ -31,16 +31,16 @@ const pages: FastifyPluginAsync = async (app) => {
   const assignments = fastify.cc.assignments;
   const views = fastify.cc.assignmentViews;
 
-  const learnerAccess = (request: FastifyRequest, cohortId: number, n: number): CohortAccess => {
-    const access = cohorts.access(request.user, cohortId);
+  const learnerAccess = async (request: FastifyRequest, cohortId: number, n: number): Promise<CohortAccess> => {
+    const access = await cohorts.access(request.user, cohortId);
     cohorts.assertWeekOpen(access, n);
     assignments.assignment(access.cohort, n);
     return access;
   };
 
-  function renderWorksheet(reply: FastifyReply, access: CohortAccess, n: number, extra: Parameters<typeof views.worksheet>[3] = {}, status = 200) {
-    const model = views.worksheet(access, n, clock.now(), extra)!;
-    const weekTitle = cohorts.week(access.cohort, n).title;
+  async function renderWorksheet(reply: FastifyReply, access: CohortAccess, n: number, extra: Parameters<typeof views.worksheet>[3] = {}, status = 200) {
+    const model = (await views.worksheet(access, n, clock.now(), extra))!;
+    const weekTitle = (await cohorts.week(access.cohort, n)).title;
     return reply.page(
       'assignments/worksheet',
       { title: `${model.title} · Week ${n}`, heading: access.role === 'learner' ? `Your week ${n} worksheet` : `Week ${n} worksheet`, weekTitle, courseTitle: access.cohort.course.title, worksheet: model, error: extra.error ?? null },
@@ -53,7 +53,7 @@ const pages: FastifyPluginAsync = async (app) => {
     { schema: { hide: true, params: WeekParams, querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 20 })) }) } },
     async (request, reply) => {
       requireUser(request);
-      const access = learnerAccess(request, request.params.id, request.params.n);
+      const access = await learnerAccess(request, request.params.id, request.params.n);
       return renderWorksheet(reply, access, request.params.n, { saved: request.query.saved ?? null });
     },
   );
@@ -83,7 +83,7 @@ const pages: FastifyPluginAsync = async (app) => {
         got.fileChosen = true;
         if (!rule) {
           await skip(stream);
-          got.uploadError = ruleError ?? new BadInput('file: this week does not take file uploads.');
+          got.uploadError = ruleError ?? new BadInput('this week does not take file uploads.', 'file');
           continue;
         }
         try {
@@ -107,7 +107,7 @@ const pages: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       requireUser(request);
       const { id, n } = request.params;
-      const access = learnerAccess(request, id, n);
+      const access = await learnerAccess(request, id, n);
       if (access.role !== 'learner') throw new Forbidden('Only enrolled learners hand in work.');
       const assignment = assignments.assignment(access.cohort, n);
       let fields: Fields;
@@ -118,7 +118,7 @@ const pages: FastifyPluginAsync = async (app) => {
         let rule: UploadRule | null = null;
         let ruleError: Error | null = null;
         try {
-          rule = assignment.upload ? assignments.uploadRule(access, n) : null;
+          rule = assignment.upload ? await assignments.uploadRule(access, n) : null;
         } catch (err) {
           if (statusOf(err) >= 500) throw err;
           ruleError = err as Error;
@@ -142,14 +142,14 @@ const pages: FastifyPluginAsync = async (app) => {
       const submit = first(fields.action) === 'submit';
       const entered: EnteredValues = { answers, options: options ?? [] };
       try {
-        assignments.check(access, n, { answers, options, submit });
+        await assignments.check(access, n, { answers, options, submit });
         if (uploadError) throw uploadError;
         if (prepared) {
           const keep = prepared;
           prepared = null;
           await assignments.attach(access, n, keep);
         }
-        assignments.save(access, n, { answers, options, submit });
+        await assignments.save(access, n, { answers, options, submit });
       } catch (err) {
         await assignments.files.discard(prepared);
         const status = statusOf(err);
@@ -174,7 +174,7 @@ const pages: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       requireUser(request);
       const { id, n, fileId } = request.params;
-      const access = learnerAccess(request, id, n);
+      const access = await learnerAccess(request, id, n);
       try {
         await assignments.removeFile(access, n, fileId);
       } catch (err) {
@@ -188,7 +188,7 @@ const pages: FastifyPluginAsync = async (app) => {
 
   // ---- instructors ----
 
-  const staffAccess = (request: FastifyRequest, cohortId: number) => {
+  const staffAccess = async (request: FastifyRequest, cohortId: number) => {
     requireUser(request);
     return cohorts.access(request.user, cohortId, ['instructor', 'admin']);
   };
@@ -203,7 +203,7 @@ const pages: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = staffAccess(request, request.params.id);
+      const access = await staffAccess(request, request.params.id);
       const cohort = access.cohort;
       const zone = zoneOf(access);
       const weekNumbers = cohort.course.weeks.filter((w) => w.assignment).map((w) => w.number);
@@ -212,7 +212,7 @@ const pages: FastifyPluginAsync = async (app) => {
       // The queue shows work awaiting review unless another status (or "any") is picked.
       const statusParam = q.status ?? 'submitted';
       const status = (SUBMISSION_STATUSES as readonly string[]).includes(statusParam) ? (statusParam as SubmissionStatus) : undefined;
-      const rows = assignments.list(access, { week, status }).map((r) => ({
+      const rows = (await assignments.list(access, { week, status })).map((r) => ({
         ...r,
         badge: statusBadge(r.status),
         submitted: r.submittedAt ? formatInstant(r.submittedAt, zone) : 'Not submitted',
@@ -231,15 +231,21 @@ const pages: FastifyPluginAsync = async (app) => {
         empty: rows.length === 0,
         weekChoices: [{ value: '', label: 'All weeks', selected: week === undefined }, ...weekNumbers.map((w) => ({ value: String(w), label: `Week ${w}`, selected: w === week }))],
         statusChoices,
-        queueCount: assignments.queueCount(cohort.id),
+        queueCount: await assignments.queueCount(cohort.id),
         reviewed: q.reviewed ? 'Your review is saved and the learner has been emailed.' : null,
         zone,
       });
     },
   );
 
-  function submissionPage(reply: FastifyReply, request: FastifyRequest, submissionId: number, extra: { error?: string; entered?: { outcome?: string; feedback?: string; promptFeedback?: Record<string, string> } } = {}, code = 200) {
-    const { doc, access } = assignments.get(request.user, submissionId);
+  async function submissionPage(
+    reply: FastifyReply,
+    request: FastifyRequest,
+    submissionId: number,
+    extra: { error?: string; entered?: { outcome?: string; feedback?: string; promptFeedback?: Record<string, string> } } = {},
+    code = 200,
+  ) {
+    const { doc, access } = await assignments.get(request.user, submissionId);
     if (access.role === 'learner') throw new Forbidden('Only the cohort’s instructors and admins review submissions.');
     const cohort = access.cohort;
     const zone = zoneOf(access);
@@ -314,7 +320,7 @@ const pages: FastifyPluginAsync = async (app) => {
       }
       let cohortId: number;
       try {
-        cohortId = assignments.review(request.user, request.params.id, { outcome, feedback, promptFeedback }).cohortId;
+        cohortId = (await assignments.review(request.user, request.params.id, { outcome, feedback, promptFeedback })).cohortId;
       } catch (err) {
         const status = statusOf(err);
         if (status !== 400 && status !== 409) throw err;
@@ -324,9 +330,9 @@ const pages: FastifyPluginAsync = async (app) => {
     },
   );
 
-  function extensionsPage(reply: FastifyReply, access: CohortAccess, extra: { error?: string; granted?: boolean; entered?: Record<string, string> } = {}, code = 200) {
+  async function extensionsPage(reply: FastifyReply, access: CohortAccess, extra: { error?: string; granted?: boolean; entered?: Record<string, string> } = {}, code = 200) {
     const zone = zoneOf(access);
-    const list = assignments.listExtensions(access).map((e) => ({
+    const list = (await assignments.listExtensions(access)).map((e) => ({
       ...e,
       dueAt: e.dueAt ? formatInstant(e.dueAt, zone) : null,
       graceEndsAt: e.graceEndsAt ? formatInstant(e.graceEndsAt, zone) : null,
@@ -338,7 +344,7 @@ const pages: FastifyPluginAsync = async (app) => {
         title: `Extensions · ${access.cohort.course.title}`,
         cohortId: access.cohort.id,
         courseTitle: access.cohort.course.title,
-        form: views.extensionForm(access, extra.entered ?? {}),
+        form: await views.extensionForm(access, extra.entered ?? {}),
         list,
         empty: list.length === 0,
         granted: extra.granted ? 'The extension is granted and the learner has been emailed.' : null,
@@ -351,14 +357,14 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.get(
     '/teach/cohorts/:id/extensions',
     { schema: { hide: true, params: IdParam, querystring: Type.Object({ granted: Type.Optional(Type.String({ maxLength: 5 })) }) } },
-    async (request, reply) => extensionsPage(reply, staffAccess(request, request.params.id), { granted: request.query.granted === '1' }),
+    async (request, reply) => extensionsPage(reply, await staffAccess(request, request.params.id), { granted: request.query.granted === '1' }),
   );
 
   fastify.post(
     '/teach/cohorts/:id/extensions',
     { schema: { hide: true, params: IdParam, body: FormFields }, attachValidation: true },
     async (request, reply) => {
-      const access = staffAccess(request, request.params.id);
+      const access = await staffAccess(request, request.params.id);
       const body = (request.validationError ? {} : (request.body ?? {})) as Fields;
       const entered = {
         learner: first(body.learner),
@@ -372,14 +378,14 @@ const pages: FastifyPluginAsync = async (app) => {
       const parseLocal = (value: string, field: string): Date | undefined => {
         if (!value) return undefined;
         const dt = DateTime.fromISO(value, { zone });
-        if (!dt.isValid || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) throw new BadInput(`${field}: enter a date and time.`);
+        if (!dt.isValid || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) throw new BadInput('enter a date and time.', field);
         return dt.toJSDate();
       };
       try {
-        if (!entered.learner) throw new BadInput('learner: choose a learner.');
+        if (!entered.learner) throw new BadInput('choose a learner.', 'learner');
         const week = entered.week ? Number(entered.week) : undefined;
-        if (week !== undefined && !Number.isInteger(week)) throw new BadInput('week: choose a week.');
-        assignments.grantExtension(access, {
+        if (week !== undefined && !Number.isInteger(week)) throw new BadInput('choose a week.', 'week');
+        await assignments.grantExtension(access, {
           learner: entered.learner,
           week,
           dueAt: parseLocal(entered.dueAt, 'New due date'),

@@ -116,9 +116,9 @@ export const extensionJson = (e: ExtensionDoc) => ({ ...e, dueAt: iso(e.dueAt), 
 
 /** Read the one file part of a multipart request, streamed through the file store's checks. */
 export async function readUpload(request: FastifyRequest, maxBytes: number) {
-  if (!request.isMultipart()) throw new BadInput('file: send the file as multipart/form-data in a field named "file".');
+  if (!request.isMultipart()) throw new BadInput('send the file as multipart/form-data in a field named "file".', 'file');
   const part = await request.file({ limits: { fileSize: maxBytes, files: 1 } });
-  if (!part || !part.filename) throw new BadInput('file: no file was attached.');
+  if (!part || !part.filename) throw new BadInput('no file was attached.', 'file');
   return part;
 }
 
@@ -127,7 +127,7 @@ const routes: FastifyPluginAsync = async (app) => {
   const { prefix } = fastify.cc;
   const cohorts = fastify.cc.cohorts;
   const assignments = fastify.cc.assignments;
-  const staff = (request: FastifyRequest, cohortId: number): CohortAccess => cohorts.access(request.user, cohortId, ['instructor', 'admin']);
+  const staff = (request: FastifyRequest, cohortId: number): Promise<CohortAccess> => cohorts.access(request.user, cohortId, ['instructor', 'admin']);
 
   fastify.put(
     '/api/v1/cohorts/:id/weeks/:n/submission',
@@ -146,8 +146,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const access = cohorts.access(request.user, request.params.id);
-      return saveJson(assignments.save(access, request.params.n, request.body));
+      const access = await cohorts.access(request.user, request.params.id);
+      return saveJson(await assignments.save(access, request.params.n, request.body));
     },
   );
 
@@ -162,8 +162,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const access = cohorts.access(request.user, request.params.id);
-      return submissionJson(prefix, assignments.own(access, request.params.n));
+      const access = await cohorts.access(request.user, request.params.id);
+      return submissionJson(prefix, await assignments.own(access, request.params.n));
     },
   );
 
@@ -180,8 +180,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const rule = assignments.uploadRule(access, request.params.n);
+      const access = await cohorts.access(request.user, request.params.id);
+      const rule = await assignments.uploadRule(access, request.params.n);
       let prepared;
       try {
         const part = await readUpload(request, rule.maxBytes);
@@ -205,7 +205,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const { file } = assignments.fileFor(request.user, request.params.id);
+      const { file } = await assignments.fileFor(request.user, request.params.id);
       const opened = await assignments.files.open(file.id);
       if (!opened) throw new BadInput('The file is missing from storage; ask the learner to upload it again.');
       return reply
@@ -246,7 +246,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.Array(ListJson), ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => assignments.list(staff(request, request.params.id), request.query).map(listJson),
+    async (request) => (await assignments.list(await staff(request, request.params.id), request.query)).map(listJson),
   );
 
   fastify.get(
@@ -260,12 +260,13 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = staff(request, request.params.id);
+      const access = await staff(request, request.params.id);
+      const csv = await assignments.csv(access);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="cohort-${access.cohort.id}-submissions.csv"`)
         .header('cache-control', 'private, no-store')
-        .send('\ufeff' + assignments.csv(access));
+        .send('\ufeff' + csv);
     },
   );
 
@@ -279,7 +280,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: SubmissionJson, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => submissionJson(prefix, assignments.get(request.user, request.params.id).doc),
+    async (request) => submissionJson(prefix, (await assignments.get(request.user, request.params.id)).doc),
   );
 
   fastify.post(
@@ -300,7 +301,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: SubmissionJson, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => submissionJson(prefix, assignments.review(request.user, request.params.id, request.body)),
+    async (request) => submissionJson(prefix, await assignments.review(request.user, request.params.id, request.body)),
   );
 
   fastify.post(
@@ -324,9 +325,9 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = staff(request, request.params.id);
+      const access = await staff(request, request.params.id);
       const b = request.body;
-      const ext = assignments.grantExtension(access, {
+      const ext = await assignments.grantExtension(access, {
         learner: b.learner,
         week: b.week,
         dueAt: b.dueAt ? new Date(b.dueAt) : undefined,
@@ -347,7 +348,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.Array(ExtensionJson), ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => assignments.listExtensions(staff(request, request.params.id)).map(extensionJson),
+    async (request) => (await assignments.listExtensions(await staff(request, request.params.id))).map(extensionJson),
   );
 
   fastify.get(
@@ -361,10 +362,11 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
+      const access = await cohorts.access(request.user, request.params.id);
+      const model = await assignments.workbook(access);
       // pdf-lib and fontkit are loaded on the first workbook, not at start: they are about 20 MB of memory.
       const { renderWorkbook } = await import('./pdf.js');
-      const bytes = await renderWorkbook(assignments.workbook(access));
+      const bytes = await renderWorkbook(model);
       const slug = access.cohort.courseSlug;
       return reply
         .type('application/pdf')

@@ -1,9 +1,8 @@
 // View models for the worksheet panel and page, the instructor pages and the cohort panels: plain data for templates.
-import type { AppContext } from '../../server/context.js';
 import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import { acceptAttribute, describeTypes, formatMb, formatSize } from './files.js';
-import { statusLabel, MAX_FILES, type FileDoc, type ReviewDoc, type SubmissionDoc, type WeekStatus } from './service.js';
+import { statusLabel, MAX_FILES, type AssignmentService, type FileDoc, type ReviewDoc, type SubmissionDoc, type WeekStatus } from './service.js';
 
 const STATUS_CLASS: Record<WeekStatus, string> = {
   none: 'status-info',
@@ -29,8 +28,7 @@ export interface EnteredValues {
   options: string[];
 }
 
-export function createViewModels(ctx: AppContext) {
-  const assignments = () => ctx.assignments;
+export function createViewModels(assignments: AssignmentService) {
 
   const fileView = (f: FileDoc) => ({ id: f.id, name: f.name, size: formatSize(f.size), url: `/api/v1/files/${f.id}` });
 
@@ -61,7 +59,7 @@ export function createViewModels(ctx: AppContext) {
 
   return {
     /** The worksheet for a week: a form for the learner, a summary with the review count for staff. Null when there is no assignment. */
-    worksheet(access: CohortAccess, n: number, now: Date, extra: { entered?: EnteredValues; error?: string | null; saved?: string | null } = {}) {
+    async worksheet(access: CohortAccess, n: number, now: Date, extra: { entered?: EnteredValues; error?: string | null; saved?: string | null } = {}) {
       const cohort = access.cohort;
       const week = cohort.course.weeks[n - 1];
       const a = week?.assignment;
@@ -69,7 +67,7 @@ export function createViewModels(ctx: AppContext) {
       const zone = zoneOf(access);
       const base = { cohortId: cohort.id, week: n, title: a.title, instructionsHtml: a.instructionsHtml, headingId: `worksheet-${n}` };
       if (access.role !== 'learner') {
-        const counts = assignments().weekCounts(cohort.id, n);
+        const counts = await assignments.weekCounts(cohort.id, n);
         return {
           ...base,
           staff: true,
@@ -83,8 +81,8 @@ export function createViewModels(ctx: AppContext) {
       }
       // Learners never see a week before it opens (the week page refuses it too).
       if (now.getTime() < cohort.timeline.weeks[n - 1].opensAt.getTime()) return null;
-      const dates = assignments().datesFor(cohort, access.user.id);
-      const doc = assignments().ownOrNull(access, n);
+      const dates = await assignments.datesFor(cohort, access.user.id);
+      const doc = await assignments.ownOrNull(access, n);
       const status: WeekStatus = doc?.status ?? 'none';
       const dueAt = dates.dueAt(n);
       const closed = now.getTime() >= dates.graceEndsAt.getTime();
@@ -172,15 +170,15 @@ export function createViewModels(ctx: AppContext) {
     },
 
     /** "Your assignments" on the cohort home: each week's status and the learner's own dates. */
-    learnerDates(access: CohortAccess, now: Date) {
+    async learnerDates(access: CohortAccess, now: Date) {
       const cohort = access.cohort;
       const zone = zoneOf(access);
       if (access.role !== 'learner') {
-        const count = assignments().queueCount(cohort.id);
+        const count = await assignments.queueCount(cohort.id);
         return { staff: true, cohortId: cohort.id, queueCount: count, queueText: count === 1 ? '1 submission is waiting for review.' : `${count} submissions are waiting for review.` };
       }
-      const dates = assignments().datesFor(cohort, access.user.id);
-      const statuses = new Map(assignments().weekStatuses(cohort.id, access.user.id).map((s) => [s.week, s]));
+      const dates = await assignments.datesFor(cohort, access.user.id);
+      const statuses = new Map((await assignments.weekStatuses(cohort.id, access.user.id)).map((s) => [s.week, s]));
       const rows = cohort.course.weeks
         .filter((w) => w.assignment)
         .map((w) => {
@@ -208,17 +206,17 @@ export function createViewModels(ctx: AppContext) {
     },
 
     /** The staff panel: the review queue count, the CSV export and the extension form. */
-    staffTools(access: CohortAccess) {
+    async staffTools(access: CohortAccess) {
       if (access.role === 'learner') return null;
       const cohort = access.cohort;
       const weeks = cohort.course.weeks.filter((w) => w.assignment);
       if (weeks.length === 0) return null;
-      const count = assignments().queueCount(cohort.id);
+      const count = await assignments.queueCount(cohort.id);
       return {
         cohortId: cohort.id,
         queueCount: count,
         queueText: count === 1 ? '1 submission is waiting for review.' : `${count} submissions are waiting for review.`,
-        extension: extensionForm(access),
+        extension: await extensionForm(access),
       };
     },
 
@@ -226,15 +224,14 @@ export function createViewModels(ctx: AppContext) {
   };
 
   /** The extension form's choices: the cohort's learners and its weeks with an assignment. */
-  function extensionForm(access: CohortAccess, entered: Partial<Record<'learner' | 'week' | 'dueAt' | 'graceEndsAt' | 'reason', string>> = {}) {
+  async function extensionForm(access: CohortAccess, entered: Partial<Record<'learner' | 'week' | 'dueAt' | 'graceEndsAt' | 'reason', string>> = {}) {
     const cohort = access.cohort;
     const zone = zoneOf(access);
+    const learners = await assignments.learners(cohort.id);
     return {
       cohortId: cohort.id,
       zone,
-      learners: assignments()
-        .learners(cohort.id)
-        .map((l) => ({ value: l.email, label: l.name ? `${l.name} (${l.email})` : l.email, selected: entered.learner === l.email })),
+      learners: learners.map((l) => ({ value: l.email, label: l.name ? `${l.name} (${l.email})` : l.email, selected: entered.learner === l.email })),
       weeks: cohort.course.weeks
         .filter((w) => w.assignment)
         .map((w) => ({ value: String(w.number), label: `Week ${w.number}: ${w.assignment!.title} (due ${formatInstant(cohort.timeline.weeks[w.number - 1].dueAt, zone)})`, selected: entered.week === String(w.number) })),
@@ -242,7 +239,7 @@ export function createViewModels(ctx: AppContext) {
       graceEndsAt: entered.graceEndsAt ?? '',
       reason: entered.reason ?? '',
       cohortGrace: formatInstant(cohort.timeline.graceEndsAt, zone),
-      hasLearners: ctx.cohorts.learners(cohort.id).length > 0,
+      hasLearners: learners.length > 0,
     };
   }
 }

@@ -1,5 +1,5 @@
 // The bookings module: member list, bookings with capacity and waitlist, payments by invoice; API, pages and panels.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { formatDay } from '../../server/time.js';
 import { formatMoney } from '../courses/service.js';
 import { createBookingService, STATUS_LABELS, type BookingService } from './service.js';
@@ -14,27 +14,38 @@ declare module '../../server/context.js' {
 
 const STATUS_CLASS = { confirmed: 'status-ok', pending_payment: 'status-warn', waitlisted: 'status-info', cancelled: 'status-bad' } as const;
 
-const bookingsModule: FastifyPluginAsync = async (fastify) => {
-  const ctx = fastify.cc;
-  const service = createBookingService(ctx);
-  ctx.bookings = service;
-  // A cohort given more places (or moved) lets its waitlist move up at once, in the same transaction.
-  ctx.cohorts.onChange((tx, cohort) => service.fillPlaces(tx, cohort));
-  // Client addresses are kept no longer than the booking limit needs them.
-  ctx.scheduler.register('bookings:forget-addresses', (now) => void service.forgetAddresses(now));
+export default fp(
+  async (fastify) => {
+    const ctx = fastify.cc;
+    const service = createBookingService({
+      database: ctx.database,
+      clock: ctx.clock,
+      mailer: ctx.mailer,
+      events: ctx.events,
+      baseUrl: ctx.baseUrl,
+      people: ctx.people,
+      courses: ctx.courses,
+      cohorts: ctx.cohorts,
+    });
+    ctx.bookings = service;
+    // A cohort given more places (or moved) lets its waitlist move up at once, in the same transaction.
+    ctx.events.on('cohort.changed', async (tx, { cohort }) => service.fillPlaces(tx, cohort));
+    // Client addresses are kept no longer than the booking limit needs them.
+    ctx.scheduler.register('bookings:forget-addresses', async (now) => {
+      await service.forgetAddresses(now);
+    });
 
-  // "My courses": the learner's bookings, with a cancel link until the cohort starts.
-  ctx.panels.register('my', {
-    order: 20,
-    render: ({ user, now }) => {
-      const items = service
-        .listForUser(user.id)
-        .map((b) => ({ b, cohort: ctx.cohorts.get(b.cohortId) }))
-        // Cancelled bookings stay listed until their cohort would have ended, then drop off.
-        .filter(({ b, cohort }) => b.status !== 'cancelled' || now.getTime() < cohort.timeline.endsAt.getTime())
-        .map(({ b, cohort }) => {
+    // "My courses": the learner's bookings, with a cancel link until the cohort starts.
+    ctx.panels.register('my', {
+      order: 20,
+      render: async ({ user, now }) => {
+        const items = [];
+        for (const b of await service.listForUser(user.id)) {
+          const cohort = await ctx.cohorts.get(b.cohortId);
+          // Cancelled bookings stay listed until their cohort would have ended, then drop off.
+          if (b.status === 'cancelled' && now.getTime() >= cohort.timeline.endsAt.getTime()) continue;
           const zone = user.timezone ?? cohort.timezone;
-          return {
+          items.push({
             id: b.id,
             courseTitle: cohort.course.title,
             starts: formatDay(cohort.timeline.startsAt, zone),
@@ -44,38 +55,40 @@ const bookingsModule: FastifyPluginAsync = async (fastify) => {
             pending: b.status === 'pending_payment',
             refundDue: b.refund === 'due',
             canCancel: b.status !== 'cancelled' && now.getTime() < cohort.timeline.startsAt.getTime(),
-          };
-        });
-      return items.length ? { partial: 'bookings/my', model: { bookings: items } } : null;
-    },
-  });
+          });
+        }
+        return items.length ? { partial: 'bookings/my', model: { bookings: items } } : null;
+      },
+    });
 
-  // The admin dashboard: bookings waiting for payment and refunds due, per cohort.
-  ctx.panels.register('admin', {
-    order: 30,
-    render: ({ user }) => {
-      if (user.role !== 'admin') return null;
-      const items = service.needingAttention().map((r) => {
-        const cohort = ctx.cohorts.get(r.cohortId);
-        return { cohortId: r.cohortId, courseTitle: cohort.course.title, startDate: cohort.startDate, pending: r.pending, refundsDue: r.refundsDue };
-      });
-      return {
-        partial: 'bookings/admin',
-        model: { items, pendingTotal: items.reduce((n, i) => n + i.pending, 0), refundsTotal: items.reduce((n, i) => n + i.refundsDue, 0) },
-      };
-    },
-  });
+    // The admin dashboard: bookings waiting for payment and refunds due, per cohort.
+    ctx.panels.register('admin', {
+      order: 30,
+      render: async ({ user }) => {
+        if (user.role !== 'admin') return null;
+        const items = [];
+        for (const r of await service.needingAttention()) {
+          const cohort = await ctx.cohorts.get(r.cohortId);
+          items.push({ cohortId: r.cohortId, courseTitle: cohort.course.title, startDate: cohort.startDate, pending: r.pending, refundsDue: r.refundsDue });
+        }
+        return {
+          partial: 'bookings/admin',
+          model: { items, pendingTotal: items.reduce((n, i) => n + i.pending, 0), refundsTotal: items.reduce((n, i) => n + i.refundsDue, 0) },
+        };
+      },
+    });
 
-  // The cohort's staff page: booking counts, for admins only.
-  ctx.panels.register('cohort-staff', {
-    order: 40,
-    render: ({ access }) => {
-      if (access.role !== 'admin') return null;
-      return { partial: 'bookings/cohort-staff', model: { cohortId: access.cohort.id, counts: service.counts(access.cohort) } };
-    },
-  });
+    // The cohort's staff page: booking counts, for admins only.
+    ctx.panels.register('cohort-staff', {
+      order: 40,
+      render: async ({ access }) => {
+        if (access.role !== 'admin') return null;
+        return { partial: 'bookings/cohort-staff', model: { cohortId: access.cohort.id, counts: await service.counts(access.cohort) } };
+      },
+    });
 
-  await fastify.register(routes);
-  await fastify.register(pages);
-};
-export default bookingsModule;
+    await fastify.register(routes);
+    await fastify.register(pages);
+  },
+  { name: 'bookings', dependencies: ['people', 'courses', 'cohorts', 'sessions'] },
+);

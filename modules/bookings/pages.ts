@@ -84,7 +84,7 @@ const pages: FastifyPluginAsync = async (app) => {
   const cohorts = fastify.cc.cohorts;
 
   /** The facts of a cohort for the booking page, in the visitor's zone (their profile's, else the cohort's). */
-  function cohortFacts(cohort: Cohort, user: User | null) {
+  async function cohortFacts(cohort: Cohort, user: User | null) {
     const zone = user?.timezone ?? cohort.timezone;
     const t = cohort.timeline;
     return {
@@ -100,22 +100,22 @@ const pages: FastifyPluginAsync = async (app) => {
       zoneNote: user?.timezone
         ? `Dates and times are shown in your time zone, ${zone.replace(/_/g, ' ')} (from your profile).`
         : `Dates and times are shown in the cohort's time zone, ${zone.replace(/_/g, ' ')}. Signed-in learners can choose their own zone in their profile.`,
-      sessions: cohorts.sessions(cohort).map((s) => ({ week: s.week, when: formatInstant(s.startsAt, zone) })),
+      sessions: (await cohorts.sessions(cohort)).map((s) => ({ week: s.week, when: formatInstant(s.startsAt, zone) })),
       price: formatMoney(cohort.course.price),
       certificateOffered: Boolean(cohort.course.certificate),
     };
   }
 
-  function bookPage(reply: FastifyReply, request: FastifyRequest, cohort: Cohort, extra: { form?: Record<string, unknown>; error?: string; errorField?: string } = {}, status = 200) {
+  async function bookPage(reply: FastifyReply, request: FastifyRequest, cohort: Cohort, extra: { form?: Record<string, unknown>; error?: string; errorField?: string } = {}, status = 200) {
     const now = clock.now();
     const closed = now.getTime() >= cohort.timeline.endsAt.getTime() && request.user?.role !== 'admin';
-    const placesLeft = bookings.placesLeft(cohort);
+    const placesLeft = await bookings.placesLeft(cohort);
     const form = extra.form ?? { name: request.user?.name ?? '', email: request.user?.email ?? '', kind: 'member', certificate: true };
     return reply.page(
       'bookings/book',
       {
         title: `Book a place: ${cohort.course.title}`,
-        cohort: cohortFacts(cohort, request.user),
+        cohort: await cohortFacts(cohort, request.user),
         closed,
         placesLeft,
         full: placesLeft === 0,
@@ -134,14 +134,14 @@ const pages: FastifyPluginAsync = async (app) => {
   // ---- public booking ----
 
   fastify.get('/cohorts/:id/book', { schema: { hide: true, params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }) } }, async (request, reply) => {
-    return bookPage(reply, request, cohorts.get(request.params.id));
+    return bookPage(reply, request, await cohorts.get(request.params.id));
   });
 
   fastify.post(
     '/cohorts/:id/book',
     { schema: { hide: true, params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }), body: FormBody }, attachValidation: true },
     async (request, reply) => {
-      const cohort = cohorts.get(request.params.id);
+      const cohort = await cohorts.get(request.params.id);
       const body = request.body ?? {};
       const form = {
         name: String(body.name ?? '').trim(),
@@ -155,10 +155,10 @@ const pages: FastifyPluginAsync = async (app) => {
       if (!form.email) return fail('Enter your email address.', 'email', 400);
       if (!BOOKING_KINDS.includes(body.kind as BookingKind)) return fail('Choose a member or a standalone booking.', 'kind', 400);
       try {
-        const b = bookings.book({ cohortId: cohort.id, email: form.email, name: form.name, kind: form.kind as BookingKind, certificate: form.certificate, actor: request.user, ip: request.ip });
+        const b = await bookings.book({ cohortId: cohort.id, email: form.email, name: form.name, kind: form.kind as BookingKind, certificate: form.certificate, actor: request.user, ip: request.ip });
         return reply.page('bookings/booked', {
           title: b.status === 'waitlisted' ? 'You are on the waitlist' : b.status === 'confirmed' ? 'Your place is confirmed' : 'Booking received',
-          cohort: cohortFacts(cohort, request.user),
+          cohort: await cohortFacts(cohort, request.user),
           booking: { ...bookingRow(b, cohort.timezone), position: b.waitlistPosition, confirmed: b.status === 'confirmed', pending: b.status === 'pending_payment', waitlisted: b.status === 'waitlisted', standalone: b.kind === 'standalone' },
           signedIn: Boolean(request.user),
         });
@@ -179,13 +179,13 @@ const pages: FastifyPluginAsync = async (app) => {
 
   fastify.get('/bookings/:id/cancel', { schema: { hide: true, params: IdParams } }, async (request, reply) => {
     const user = requireUser(request);
-    const b = bookings.getFor(user, request.params.id);
-    const cohort = cohorts.get(b.cohortId);
+    const b = await bookings.getFor(user, request.params.id);
+    const cohort = await cohorts.get(b.cohortId);
     const started = clock.now().getTime() >= cohort.timeline.startsAt.getTime();
     return reply.page('bookings/cancel', {
       title: 'Cancel your booking',
       booking: bookingRow(b, cohort.timezone),
-      cohort: cohortFacts(cohort, user),
+      cohort: await cohortFacts(cohort, user),
       cancelled: b.status === 'cancelled',
       tooLate: started && user.role !== 'admin',
       paid: Boolean(b.paymentReference) && b.price.amountMinor > 0,
@@ -195,22 +195,22 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.post('/bookings/:id/cancel', { schema: { hide: true, params: IdParams, body: Type.Object({ _csrf: Type.Optional(Type.String()) }) } }, async (request, reply) => {
     const user = requireUser(request);
     try {
-      const b = bookings.cancel(request.params.id, user);
-      const cohort = cohorts.get(b.cohortId);
-      return reply.page('bookings/cancelled', { title: 'Booking cancelled', cohort: cohortFacts(cohort, user), refundDue: b.refund === 'due', price: formatMoney(b.price) });
+      const b = await bookings.cancel(request.params.id, user);
+      const cohort = await cohorts.get(b.cohortId);
+      return reply.page('bookings/cancelled', { title: 'Booking cancelled', cohort: await cohortFacts(cohort, user), refundDue: b.refund === 'due', price: formatMoney(b.price) });
     } catch (err) {
       const { status, message } = friendly(err);
       if (status === 403 || status === 404) throw err;
-      const b = bookings.getFor(user, request.params.id);
-      const cohort = cohorts.get(b.cohortId);
-      return reply.page('bookings/cancel', { title: 'Cancel your booking', booking: bookingRow(b, cohort.timezone), cohort: cohortFacts(cohort, user), error: message, cancelled: b.status === 'cancelled' }, status);
+      const b = await bookings.getFor(user, request.params.id);
+      const cohort = await cohorts.get(b.cohortId);
+      return reply.page('bookings/cancel', { title: 'Cancel your booking', booking: bookingRow(b, cohort.timezone), cohort: await cohortFacts(cohort, user), error: message, cancelled: b.status === 'cancelled' }, status);
     }
   });
 
   // ---- admin: member list ----
 
-  function membersPage(reply: FastifyReply, extra: { error?: string; value?: string; report?: ImportReport; csv?: string; done?: string } = {}, status = 200) {
-    const list = bookings.listMembers().map((m) => ({ ...m, label: m.domain ? `Everyone @${m.domain}` : m.email, isDomain: Boolean(m.domain), added: formatDay(m.createdAt, 'Europe/London') }));
+  async function membersPage(reply: FastifyReply, extra: { error?: string; value?: string; report?: ImportReport; csv?: string; done?: string } = {}, status = 200) {
+    const list = (await bookings.listMembers()).map((m) => ({ ...m, label: m.domain ? `Everyone @${m.domain}` : m.email, isDomain: Boolean(m.domain), added: formatDay(m.createdAt, 'Europe/London') }));
     return reply.page(
       'bookings/admin-members',
       {
@@ -241,7 +241,7 @@ const pages: FastifyPluginAsync = async (app) => {
       const value = String(request.body?.value ?? '').trim();
       if (request.validationError || !value) return membersPage(reply, { error: 'Enter an email address (name@library.org) or a domain (library.org).', value }, 400);
       try {
-        bookings.addMember(value.includes('@') && !value.startsWith('@') ? { email: value } : { domain: value }, admin);
+        await bookings.addMember(value.includes('@') && !value.startsWith('@') ? { email: value } : { domain: value }, admin);
       } catch (err) {
         const { status, message } = friendly(err);
         return membersPage(reply, { error: message, value }, status);
@@ -252,7 +252,7 @@ const pages: FastifyPluginAsync = async (app) => {
 
   fastify.post('/admin/members/:id/remove', { schema: { hide: true, params: IdParams, body: Type.Object({ _csrf: Type.Optional(Type.String()) }) } }, async (request, reply) => {
     requireRole(request, 'admin');
-    bookings.removeMember(request.params.id);
+    await bookings.removeMember(request.params.id);
     return reply.redirect(`${prefix}/admin/members?done=removed`, 303);
   });
 
@@ -263,12 +263,14 @@ const pages: FastifyPluginAsync = async (app) => {
       const admin = requireRole(request, 'admin');
       const csv = String(request.body?.csv ?? '');
       if (request.validationError || !csv.trim()) return membersPage(reply, { error: 'Paste the CSV rows to import: one address or domain per row.', csv }, 400);
+      let report: ImportReport;
       try {
-        return membersPage(reply, { report: bookings.importMembers(csv, admin) });
+        report = await bookings.importMembers(csv, admin);
       } catch (err) {
         const { status, message } = friendly(err);
         return membersPage(reply, { error: message, csv }, status);
       }
+      return membersPage(reply, { report });
     },
   );
 
@@ -280,7 +282,7 @@ const pages: FastifyPluginAsync = async (app) => {
     done: Type.Optional(Type.String({ maxLength: 20 })),
   });
 
-  function cohortBookingsPage(
+  async function cohortBookingsPage(
     reply: FastifyReply,
     cohort: Cohort,
     query: { status?: string; kind?: string; done?: string },
@@ -290,8 +292,8 @@ const pages: FastifyPluginAsync = async (app) => {
     const status = BOOKING_STATUSES.includes(query.status as BookingStatus) ? (query.status as BookingStatus) : undefined;
     const kind = BOOKING_KINDS.includes(query.kind as BookingKind) ? (query.kind as BookingKind) : undefined;
     const now = clock.now();
-    const counts = bookings.counts(cohort);
-    const list = bookings.listForCohort(cohort.id, { status, kind }).map((b) => bookingRow(b, cohort.timezone));
+    const counts = await bookings.counts(cohort);
+    const list = (await bookings.listForCohort(cohort.id, { status, kind })).map((b) => bookingRow(b, cohort.timezone));
     const form = extra.form ?? { kind: 'standalone', certificate: true };
     return reply.page(
       'bookings/admin-cohort-bookings',
@@ -315,20 +317,20 @@ const pages: FastifyPluginAsync = async (app) => {
 
   fastify.get('/admin/cohorts/:id/bookings', { schema: { hide: true, params: IdParams, querystring: ListQuery } }, async (request, reply) => {
     const admin = requireRole(request, 'admin');
-    const { cohort } = cohorts.access(admin, request.params.id, ['admin']);
+    const { cohort } = await cohorts.access(admin, request.params.id, ['admin']);
     return cohortBookingsPage(reply, cohort, request.query);
   });
 
   fastify.post('/admin/cohorts/:id/bookings', { schema: { hide: true, params: IdParams, body: FormBody }, attachValidation: true }, async (request, reply) => {
     const admin = requireRole(request, 'admin');
-    const { cohort } = cohorts.access(admin, request.params.id, ['admin']);
+    const { cohort } = await cohorts.access(admin, request.params.id, ['admin']);
     const body = request.body ?? {};
     const form = { name: String(body.name ?? '').trim(), email: String(body.email ?? '').trim(), kind: body.kind === 'member' ? 'member' : 'standalone', certificate: body.certificate === '1' || body.certificate === 'on' };
     const fail = (error: string, code: number) => cohortBookingsPage(reply, cohort, {}, { error, form }, code);
     if (request.validationError || !form.email) return fail('Enter the learner’s email address.', 400);
     if (!BOOKING_KINDS.includes(body.kind as BookingKind)) return fail('Choose a member or a standalone booking.', 400);
     try {
-      bookings.book({ cohortId: cohort.id, email: form.email, name: form.name, kind: form.kind as BookingKind, certificate: form.certificate, actor: admin });
+      await bookings.book({ cohortId: cohort.id, email: form.email, name: form.name, kind: form.kind as BookingKind, certificate: form.certificate, actor: admin });
     } catch (err) {
       const { status, message } = friendly(err);
       return fail(message, status);
@@ -338,9 +340,10 @@ const pages: FastifyPluginAsync = async (app) => {
 
   // ---- admin: one booking and the actions on it ----
 
-  function bookingPage(reply: FastifyReply, id: number, extra: { error?: string; done?: string } = {}, code = 200) {
-    const b = bookings.get(id);
-    const cohort = cohorts.get(b.cohortId);
+  async function bookingPage(reply: FastifyReply, id: number, extra: { error?: string; done?: string } = {}, code = 200) {
+    const b = await bookings.get(id);
+    const cohort = await cohorts.get(b.cohortId);
+    const events = await bookings.history(b.id);
     const zone = cohort.timezone;
     return reply.page(
       'bookings/admin-booking',
@@ -349,7 +352,7 @@ const pages: FastifyPluginAsync = async (app) => {
         booking: bookingRow(b, zone),
         cohort: { id: cohort.id, courseTitle: cohort.course.title, startDate: cohort.startDate, timezone: zone },
         paidAt: b.paidAt ? formatInstant(b.paidAt, zone) : null,
-        history: bookings.history(b.id).map((e) => ({
+        history: events.map((e) => ({
           when: formatInstant(e.at, zone),
           action: ACTION_LABELS[e.action] ?? e.action,
           by: e.by ?? 'System',
@@ -376,36 +379,28 @@ const pages: FastifyPluginAsync = async (app) => {
   });
 
   /** One admin action from a form: done → back where the button was; refused → that page again with the reason. */
-  function action(name: 'payments' | 'release' | 'cancel' | 'refund', done: string, run: (id: number, admin: User, body: { reference?: string }) => void) {
+  function action(name: 'payments' | 'release' | 'cancel' | 'refund', done: string, run: (id: number, admin: User, body: { reference?: string }) => Promise<unknown>) {
     fastify.post(`/admin/bookings/:id/${name}`, { schema: { hide: true, params: IdParams, body: ActionBody }, attachValidation: true }, async (request, reply) => {
       const admin = requireRole(request, 'admin');
       const id = request.params.id;
-      const before = bookings.get(id);
+      const before = await bookings.get(id);
       const fromList = request.body?.from === 'list';
       const back = fromList ? `${prefix}/admin/cohorts/${before.cohortId}/bookings` : `${prefix}/admin/bookings/${id}`;
       try {
         if (request.validationError) throw Object.assign(new Error('Check the form: the reference is up to 100 characters.'), { statusCode: 400 });
-        run(id, admin, request.body ?? {});
+        await run(id, admin, request.body ?? {});
       } catch (err) {
         const { status, message } = friendly(err);
         const text = `Booking ${id} (${before.email}): ${message}`;
-        if (fromList) return cohortBookingsPage(reply, cohorts.get(before.cohortId), {}, { error: text }, status);
+        if (fromList) return cohortBookingsPage(reply, await cohorts.get(before.cohortId), {}, { error: text }, status);
         return bookingPage(reply, id, { error: text }, status);
       }
       return reply.redirect(`${back}?done=${done}`, 303);
     });
   }
-  action('payments', 'paid', (id, admin, body) => {
-    bookings.recordPayment(id, String(body.reference ?? ''), admin);
-  });
-  action('release', 'released', (id, admin) => {
-    bookings.release(id, admin);
-  });
-  action('cancel', 'cancelled', (id, admin) => {
-    bookings.cancel(id, admin);
-  });
-  action('refund', 'refunded', (id, admin) => {
-    bookings.refund(id, admin);
-  });
+  action('payments', 'paid', (id, admin, body) => bookings.recordPayment(id, String(body.reference ?? ''), admin));
+  action('release', 'released', (id, admin) => bookings.release(id, admin));
+  action('cancel', 'cancelled', (id, admin) => bookings.cancel(id, admin));
+  action('refund', 'refunded', (id, admin) => bookings.refund(id, admin));
 };
 export default pages;

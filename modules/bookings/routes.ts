@@ -101,7 +101,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const admin = requireRole(request, 'admin');
-      return reply.code(201).send(memberDoc(bookings.addMember(request.body, admin)));
+      return reply.code(201).send(memberDoc(await bookings.addMember(request.body, admin)));
     },
   );
 
@@ -110,7 +110,7 @@ const routes: FastifyPluginAsync = async (app) => {
     { schema: { summary: 'The member list', tags: ['bookings'], response: { 200: Type.Array(MemberDoc), ...problemResponses(401, 403) } } },
     async (request) => {
       requireRole(request, 'admin');
-      return bookings.listMembers().map(memberDoc);
+      return (await bookings.listMembers()).map(memberDoc);
     },
   );
 
@@ -119,7 +119,7 @@ const routes: FastifyPluginAsync = async (app) => {
     { schema: { summary: 'Remove an entry from the member list (bookings already made stay)', tags: ['bookings'], params: IdParam, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404) } } },
     async (request, reply) => {
       requireRole(request, 'admin');
-      bookings.removeMember(request.params.id);
+      await bookings.removeMember(request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -141,7 +141,7 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const admin = requireRole(request, 'admin');
       const csv = typeof request.body === 'string' ? request.body : request.body.csv;
-      return bookings.importMembers(csv, admin);
+      return await bookings.importMembers(csv, admin);
     },
   );
 
@@ -170,7 +170,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const b = bookings.book({
+      const b = await bookings.book({
         cohortId: request.params.id,
         email: request.body.email,
         name: request.body.name,
@@ -198,10 +198,9 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const admin = requireRole(request, 'admin');
-      const { cohort } = cohorts.access(admin, request.params.id, ['admin']);
-      return bookings
-        .listForCohort(cohort.id, { status: request.query.status as BookingStatus | undefined, kind: request.query.kind as BookingKind | undefined })
-        .map(bookingDoc);
+      const { cohort } = await cohorts.access(admin, request.params.id, ['admin']);
+      const list = await bookings.listForCohort(cohort.id, { status: request.query.status as BookingStatus | undefined, kind: request.query.kind as BookingKind | undefined });
+      return list.map(bookingDoc);
     },
   );
 
@@ -218,12 +217,13 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const admin = requireRole(request, 'admin');
-      const { cohort } = cohorts.access(admin, request.params.id, ['admin']);
+      const { cohort } = await cohorts.access(admin, request.params.id, ['admin']);
+      const csv = await bookings.csv(cohort);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="bookings-cohort-${cohort.id}-${cohort.courseSlug}.csv"`)
         .header('cache-control', 'no-store')
-        .send(bookings.csv(cohort));
+        .send(csv);
     },
   );
 
@@ -239,9 +239,9 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const user = requireUser(request);
-      const b = bookings.getFor(user, request.params.id);
+      const b = await bookings.getFor(user, request.params.id);
       // Learners see that staff acted, not which admin's address did.
-      const history = bookings.history(b.id).map((e) => (user.role === 'admin' || e.by === null || e.by === user.email ? e : { ...e, by: 'staff' }));
+      const history = (await bookings.history(b.id)).map((e) => (user.role === 'admin' || e.by === null || e.by === user.email ? e : { ...e, by: 'staff' }));
       return { ...bookingDoc(b), history: history.map(eventDoc) };
     },
   );
@@ -261,7 +261,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const admin = requireRole(request, 'admin');
-      return bookingDoc(bookings.recordPayment(request.params.id, request.body.reference, admin));
+      return bookingDoc(await bookings.recordPayment(request.params.id, request.body.reference, admin));
     },
   );
 
@@ -286,7 +286,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const user = requireUser(request);
-      return bookingDoc(bookings.cancel(request.params.id, user, request.body?.note));
+      return bookingDoc(await bookings.cancel(request.params.id, user, request.body?.note));
     },
   );
 
@@ -302,7 +302,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const admin = requireRole(request, 'admin');
-      return bookingDoc(bookings.release(request.params.id, admin));
+      return bookingDoc(await bookings.release(request.params.id, admin));
     },
   );
 
@@ -319,7 +319,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const admin = requireRole(request, 'admin');
-      return bookingDoc(bookings.refund(request.params.id, admin, request.body?.note));
+      return bookingDoc(await bookings.refund(request.params.id, admin, request.body?.note));
     },
   );
 };

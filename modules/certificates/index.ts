@@ -1,6 +1,6 @@
 // The certificates module: progress towards the certificate, issue the moment the rules are met (up to the grace
 // end), verification, signed credentials, PDFs, nudges, and their pages and panels.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { createCertificateService, type CertificateService } from './service.js';
 import { registerCertificatePanels } from './panels.js';
 import routes from './routes.js';
@@ -12,31 +12,34 @@ declare module '../../server/context.js' {
   }
 }
 
-/** How often the safety-net sweep may run (the hook issues at once; the sweep only catches misses). */
+/** How often the safety-net sweep may run (the reaction issues at once; the sweep only catches misses). */
 const SWEEP_EVERY_MS = 10 * 60_000;
 
-const certificatesModule: FastifyPluginAsync = async (fastify) => {
-  const ctx = fastify.cc;
-  const certs = createCertificateService(ctx);
-  ctx.certificates = certs;
-  certs.ensureKey();
-  // Issue inside the transaction that changed the learner's progress; a failure here must not undo their work.
-  ctx.progress.listen((tx, cohortId, userId) => {
-    try {
-      certs.issueIfEligible(tx, cohortId, userId);
-    } catch (err) {
-      ctx.log.error({ err, cohortId, userId }, 'certificate check failed; the sweep will retry');
-    }
-  });
-  let lastSweep = 0;
-  ctx.scheduler.register('certificates:sweep', async (now) => {
-    if (Math.abs(now.getTime() - lastSweep) < SWEEP_EVERY_MS) return;
-    lastSweep = now.getTime();
-    // Cohort by cohort with requests let in between: over a whole install the sweep takes a while.
-    await certs.sweepInSteps(now);
-  });
-  registerCertificatePanels(ctx, certs);
-  await fastify.register(routes);
-  await fastify.register(pages);
-};
-export default certificatesModule;
+export default fp(
+  async (fastify) => {
+    const ctx = fastify.cc;
+    const { database, clock, mailer, events, baseUrl, people, courses, cohorts, sessions, assignments, discussions } = ctx;
+    const certs = createCertificateService({ database, clock, mailer, events, baseUrl, people, courses, cohorts, assignments, sessions, discussions });
+    ctx.certificates = certs;
+    await certs.ensureKey();
+    // Issue inside the transaction that changed the learner's progress, in a savepoint of it: a failed check rolls
+    // back only the certificate's own writes and never undoes the learner's work (the sweep retries it later).
+    events.on('progress.changed', async (_tx, { cohortId, userId }) => {
+      try {
+        await database.transaction((tx) => certs.issueIfEligible(tx, cohortId, userId));
+      } catch (err) {
+        fastify.log.error({ err, cohortId, userId }, 'certificate check failed; the sweep will retry');
+      }
+    });
+    let lastSweep = 0;
+    ctx.scheduler.register('certificates:sweep', async (now) => {
+      if (Math.abs(now.getTime() - lastSweep) < SWEEP_EVERY_MS) return;
+      lastSweep = now.getTime();
+      await certs.sweep(now);
+    });
+    registerCertificatePanels(ctx, certs);
+    await fastify.register(routes);
+    await fastify.register(pages);
+  },
+  { name: 'certificates', dependencies: ['people', 'courses', 'cohorts', 'sessions', 'assignments', 'discussions'] },
+);

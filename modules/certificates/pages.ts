@@ -54,7 +54,7 @@ const pages: FastifyPluginAsync = async (app) => {
       const raw = request.validationError ? '' : (request.query.code ?? '');
       const code = raw.replace(/[\s-]/g, '');
       if (!code) return reply.page('certificates/lookup', { title: 'Check a certificate' });
-      const row = certs.find(code);
+      const row = await certs.find(code);
       if (!row) return reply.page('certificates/lookup', { title: 'Check a certificate', code: raw, error: 'No certificate has this code. Check it against the PDF: it has 26 letters and digits.' }, 404);
       return reply.redirect(`${prefix}/certificates/${row.code}`, 303);
     },
@@ -67,7 +67,7 @@ const pages: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const file = request.params.file;
       const pdf = file.toLowerCase().endsWith('.pdf');
-      const row = certs.find(pdf ? file.slice(0, -4) : file);
+      const row = await certs.find(pdf ? file.slice(0, -4) : file);
       if (!row) {
         return reply.page('certificates/lookup', { title: 'Certificate not found', notFound: true, error: 'No certificate has this code. Check it against the PDF: it has 26 letters and digits.' }, 404);
       }
@@ -85,9 +85,9 @@ const pages: FastifyPluginAsync = async (app) => {
     '/cohorts/:id/certificate-preference',
     { schema: { hide: true, params: IdParam, body: Type.Object({ wanted: Type.Optional(Type.String({ maxLength: 10 })), ...Csrf }) }, attachValidation: true },
     async (request, reply) => {
-      const access = ctx.cohorts.access(request.user, request.params.id, ['learner']);
+      const access = await ctx.cohorts.access(request.user, request.params.id, ['learner']);
       const wanted = !request.validationError && Boolean(request.body?.wanted);
-      const res = certs.setWanted(access.cohort.id, access.user.id, wanted);
+      const res = await certs.setWanted(access.cohort.id, access.user.id, wanted);
       const note = res.issued ? 'issued' : wanted ? 'on' : 'off';
       return reply.redirect(`${prefix}/cohorts/${access.cohort.id}?certificate=${note}#progress`, 303);
     },
@@ -95,7 +95,7 @@ const pages: FastifyPluginAsync = async (app) => {
 
   // ---- instructors and admins ----
 
-  function staffAccess(request: { user: CohortAccess['user'] | null }, id: number): CohortAccess {
+  function staffAccess(request: { user: CohortAccess['user'] | null }, id: number): Promise<CohortAccess> {
     return ctx.cohorts.access(request.user, id, ['admin', 'instructor']);
   }
 
@@ -124,9 +124,9 @@ const pages: FastifyPluginAsync = async (app) => {
   }
 
   fastify.get('/teach/cohorts/:id/progress', { schema: { hide: true, params: IdParam } }, async (request, reply) => {
-    const access = staffAccess(request, request.params.id);
+    const access = await staffAccess(request, request.params.id);
     const { cohort } = access;
-    const all = certs.cohortProgress(cohort);
+    const all = await certs.cohortProgress(cohort);
     const weeks = cohort.course.weeks.filter((w) => w.assignment).map((w) => ({ number: w.number }));
     const rules = cohort.course.certificate;
     return reply.page('certificates/progress', {
@@ -148,11 +148,11 @@ const pages: FastifyPluginAsync = async (app) => {
     });
   });
 
-  function behindPage(reply: FastifyReply, access: CohortAccess, extra: Record<string, unknown> = {}, status = 200) {
+  async function behindPage(reply: FastifyReply, access: CohortAccess, extra: Record<string, unknown> = {}, status = 200) {
     const { cohort } = access;
     const now = ctx.clock.now();
-    const { behind, done, notSeeking } = certs.behind(cohort);
-    const nudges = certs.lastNudges(cohort.id);
+    const { behind, done, notSeeking } = await certs.behind(cohort);
+    const nudges = await certs.lastNudges(cohort.id);
     const zone = access.user.timezone || cohort.timezone;
     const open = now.getTime() <= cohort.timeline.graceEndsAt.getTime();
     return reply.page(
@@ -178,7 +178,7 @@ const pages: FastifyPluginAsync = async (app) => {
     '/teach/cohorts/:id/behind',
     { schema: { hide: true, params: IdParam, querystring: Type.Object({ nudged: Type.Optional(Type.String({ maxLength: 300 })), already: Type.Optional(Type.String({ maxLength: 300 })) }) }, attachValidation: true },
     async (request, reply) => {
-      const access = staffAccess(request, request.params.id);
+      const access = await staffAccess(request, request.params.id);
       const q = request.validationError ? {} : request.query;
       return behindPage(reply, access, {
         notice: q.nudged ? `Nudge sent to ${q.nudged}.` : q.already ? `${q.already} was already nudged today; no second email was sent.` : null,
@@ -190,10 +190,10 @@ const pages: FastifyPluginAsync = async (app) => {
     '/teach/cohorts/:id/behind/nudge',
     { schema: { hide: true, params: IdParam, body: Type.Object({ learner: Type.String({ pattern: '^[1-9][0-9]{0,9}$' }), ...Csrf }) }, attachValidation: true },
     async (request, reply) => {
-      const access = staffAccess(request, request.params.id);
+      const access = await staffAccess(request, request.params.id);
       if (request.validationError) return behindPage(reply, access, { error: 'Choose a learner to nudge.' }, 400);
       try {
-        const { sent, learner } = certs.nudge(access.user, access.cohort, Number(request.body.learner));
+        const { sent, learner } = await certs.nudge(access.user, access.cohort, Number(request.body.learner));
         const key = sent ? 'nudged' : 'already';
         return reply.redirect(`${prefix}/teach/cohorts/${access.cohort.id}/behind?${key}=${encodeURIComponent(learner.name)}`, 303);
       } catch (err) {
@@ -206,9 +206,10 @@ const pages: FastifyPluginAsync = async (app) => {
 
   // ---- admin ----
 
-  function adminPage(reply: FastifyReply, admin: User, query: { cohort?: number }, extra: Record<string, unknown> = {}, status = 200) {
-    const cohorts = ctx.cohorts.list().filter((c) => c.course.certificate);
-    const list = certs.list(query.cohort);
+  async function adminPage(reply: FastifyReply, admin: User, query: { cohort?: number }, extra: Record<string, unknown> = {}, status = 200) {
+    const cohorts = (await ctx.cohorts.list()).filter((c) => c.course.certificate);
+    const list = await certs.list(query.cohort);
+    const counts = await certs.counts(query.cohort);
     return reply.page(
       'certificates/admin',
       {
@@ -234,7 +235,7 @@ const pages: FastifyPluginAsync = async (app) => {
             revokePath: `${ctx.prefix}/admin/certificates/${c.code}/revoke`,
           };
         }),
-        counts: certs.counts(query.cohort),
+        counts,
         csvPath: `${ctx.prefix}/api/v1/certificates.csv${query.cohort ? `?cohort=${query.cohort}` : ''}`,
         ...extra,
       },
@@ -276,7 +277,7 @@ const pages: FastifyPluginAsync = async (app) => {
       const form = { formEmail: body.email ?? '', formCohort: Number(body.cohort) || null };
       if (request.validationError) return adminPage(reply, admin, {}, { ...form, issueError: 'Choose a cohort and enter the learner’s email address.' }, 400);
       try {
-        const row = certs.issueManually(admin, Number(request.body.cohort), request.body.email);
+        const row = await certs.issueManually(admin, Number(request.body.cohort), request.body.email);
         return reply.redirect(`${prefix}/admin/certificates?issued=${row.code}`, 303);
       } catch (err) {
         const status = statusOf(err);
@@ -296,7 +297,7 @@ const pages: FastifyPluginAsync = async (app) => {
       const admin = requireRole(request, 'admin');
       const reason = request.validationError ? '' : request.body.reason;
       try {
-        const row = certs.revoke(admin, request.params.code, reason);
+        const row = await certs.revoke(admin, request.params.code, reason);
         return reply.redirect(`${prefix}/admin/certificates?revoked=${row.code}`, 303);
       } catch (err) {
         const status = statusOf(err);

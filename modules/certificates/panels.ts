@@ -10,13 +10,13 @@ export function registerCertificatePanels(ctx: AppContext, certs: CertificateSer
 
   ctx.panels.register('cohort-home', {
     order: 5,
-    render({ access, now }) {
+    async render({ access, now }) {
       const { cohort } = access;
       if (!cohort.course.certificate) return null;
       if (access.role !== 'learner') {
         return { partial: 'certificates/progress', model: { staff: true, progressPath: `${prefix}/teach/cohorts/${cohort.id}/progress`, behindPath: `${prefix}/teach/cohorts/${cohort.id}/behind` } };
       }
-      const p = certs.progress(cohort, access.user);
+      const p = await certs.progress(cohort, access.user);
       const e = p.evaluation;
       const zone = access.user.timezone || cohort.timezone;
       const open = now.getTime() <= p.graceEndsAt.getTime();
@@ -50,10 +50,10 @@ export function registerCertificatePanels(ctx: AppContext, certs: CertificateSer
 
   ctx.panels.register('cohort-staff', {
     order: 30,
-    render({ access }) {
+    async render({ access }) {
       const { cohort } = access;
       if (!cohort.course.certificate) return null;
-      const { behind, done, notSeeking } = certs.behind(cohort);
+      const { behind, done, notSeeking } = await certs.behind(cohort);
       return {
         partial: 'certificates/staff',
         model: {
@@ -69,16 +69,16 @@ export function registerCertificatePanels(ctx: AppContext, certs: CertificateSer
 
   ctx.panels.register('admin', {
     order: 40,
-    render() {
-      const counts = certs.counts();
+    async render() {
+      const counts = await certs.counts();
       return { partial: 'certificates/admin', model: { ...counts, path: `${prefix}/admin/certificates`, csvPath: `${prefix}/api/v1/certificates.csv` } };
     },
   });
 
   ctx.panels.register('my', {
     order: 60,
-    render({ user }) {
-      const mine = certs.forUser(user.id);
+    async render({ user }) {
+      const mine = await certs.forUser(user.id);
       if (mine.length === 0) return null;
       return {
         partial: 'certificates/my',

@@ -110,16 +110,16 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const access = ctx.cohorts.access(request.user, request.params.id);
+      const access = await ctx.cohorts.access(request.user, request.params.id);
       const asked = request.query.learner;
       if (access.role === 'learner') {
         if (asked && asked.trim().toLowerCase() !== access.user.email) throw new NotFound('Learner');
-        return progressDoc(certs.progress(access.cohort, access.user), ctx.baseUrl);
+        return progressDoc(await certs.progress(access.cohort, access.user), ctx.baseUrl);
       }
-      if (!asked) throw new BadInput('querystring learner: give the learner’s email (?learner=…).');
-      const learner = ctx.people.findByEmail(asked);
-      if (!learner || ctx.cohorts.roleIn(learner, access.cohort.id) !== 'learner') throw new NotFound('Learner');
-      return progressDoc(certs.progress(access.cohort, learner), ctx.baseUrl);
+      if (!asked) throw new BadInput('give the learner’s email (?learner=…).', 'querystring learner');
+      const learner = await ctx.people.findByEmail(asked);
+      if (!learner || (await ctx.cohorts.roleIn(learner, access.cohort.id)) !== 'learner') throw new NotFound('Learner');
+      return progressDoc(await certs.progress(access.cohort, learner), ctx.baseUrl);
     },
   );
 
@@ -135,9 +135,9 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const access = ctx.cohorts.access(request.user, request.params.id, ['learner']);
-      const res = certs.setWanted(access.cohort.id, access.user.id, request.body.wanted);
-      const valid = certs.progress(access.cohort, access.user).certificate;
+      const access = await ctx.cohorts.access(request.user, request.params.id, ['learner']);
+      const res = await certs.setWanted(access.cohort.id, access.user.id, request.body.wanted);
+      const valid = (await certs.progress(access.cohort, access.user)).certificate;
       return { certificateWanted: res.certificateWanted, certificate: valid ? { code: valid.code } : null };
     },
   );
@@ -155,7 +155,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const admin = requireRole(request, 'admin');
-      const row = certs.issueManually(admin, request.params.id, request.body.email);
+      const row = await certs.issueManually(admin, request.params.id, request.body.email);
       return reply.code(201).send(certs.doc(row));
     },
   );
@@ -172,7 +172,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       requireRole(request, 'admin');
-      return certs.list(request.query.cohort).map((c) => ({ ...certs.doc(c), email: c.email }));
+      return (await certs.list(request.query.cohort)).map((c) => ({ ...certs.doc(c), email: c.email }));
     },
   );
 
@@ -190,19 +190,21 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       requireRole(request, 'admin');
       const header = ['code', 'status', 'learner', 'email', 'course', 'cohort_id', 'cohort_start_date', 'cohort_ends_at', 'hours', 'issued_at', 'earned', 'issued', 'issued_by', 'revoked_at', 'revocation_reason', 'revoked_by', 'verify_url'];
+      const list = await certs.list(request.query.cohort);
+      // The admins who issued or revoked, each looked up once.
       const people = new Map<number, string>();
-      const emailOf = (id: number | null) => {
-        if (id === null) return '';
-        if (!people.has(id)) {
+      for (const c of list) {
+        for (const id of [c.issuedBy, c.revokedBy]) {
+          if (id === null || people.has(id)) continue;
           try {
-            people.set(id, ctx.people.get(id).email);
+            people.set(id, (await ctx.people.get(id)).email);
           } catch {
             people.set(id, String(id));
           }
         }
-        return people.get(id)!;
-      };
-      const rows = certs.list(request.query.cohort).map((c) => [
+      }
+      const emailOf = (id: number | null) => (id === null ? '' : people.get(id)!);
+      const rows = list.map((c) => [
         c.code,
         c.revokedAt ? 'revoked' : 'valid',
         c.learnerName,
@@ -242,7 +244,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = certs.find(request.params.code);
+      const row = await certs.find(request.params.code);
       if (!row) throw new NotFound('Certificate');
       reply.header('cache-control', 'no-cache');
       return certs.doc(row);
@@ -261,7 +263,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = certs.find(request.params.code);
+      const row = await certs.find(request.params.code);
       if (!row) throw new NotFound('Certificate');
       return reply.type('application/vc+ld+json; charset=utf-8').header('cache-control', 'public, max-age=86400').send(row.credential as never);
     },
@@ -280,7 +282,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const admin = requireRole(request, 'admin');
-      const row = certs.revoke(admin, request.params.code, request.body.reason);
+      const row = await certs.revoke(admin, request.params.code, request.body.reason);
       return { status: 'revoked' as const, revokedAt: row.revokedAt!.toISOString() };
     },
   );
@@ -311,7 +313,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.Array(CertificateDoc), ...problemResponses(401) },
       },
     },
-    async (request) => certs.forUser(requireUser(request).id).map((c) => certs.doc(c)),
+    async (request) => (await certs.forUser(requireUser(request).id)).map((c) => certs.doc(c)),
   );
 };
 export default routes;

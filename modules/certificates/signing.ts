@@ -2,7 +2,8 @@
 // eddsa-jcs-2022 cryptosuite (Ed25519 over SHA-256 of RFC 8785 canonical JSON) that anyone can check offline.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../server/db.js';
+import type { Clock } from '../../server/clock.js';
+import type { AppDatabase, Db } from '../../server/db.js';
 import { base58btc, canonicalize, fromBase58btc } from './canonical.js';
 import { signingKeys } from './schema.js';
 
@@ -41,25 +42,57 @@ function toKey(row: typeof signingKeys.$inferSelect): SigningKey {
   return { kid: row.kid, publicJwk: JSON.parse(row.publicJwk) as PublicJwk, privateKey: createPrivateKey(row.privatePem) };
 }
 
-/** The signing key: created once (the first process to ask wins, others read it) and kept in the database. */
-export function ensureSigningKey(db: Db, now: Date): SigningKey {
-  const existing = db.select().from(signingKeys).where(eq(signingKeys.active, 1)).get();
+/**
+ * The signing key: created once (the first process to ask wins, others read it) and kept in the database. Runs
+ * inside the caller's transaction, through its `tx`.
+ */
+export async function ensureSigningKey(tx: Db, now: Date): Promise<SigningKey> {
+  const [existing] = await tx.select().from(signingKeys).where(eq(signingKeys.active, 1)).limit(1);
   if (existing) return toKey(existing);
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const x = (publicKey.export({ format: 'jwk' }) as { x: string }).x;
   const kid = thumbprint(x);
   const publicJwk: PublicJwk = { kty: 'OKP', crv: 'Ed25519', x, kid, alg: 'EdDSA', use: 'sig' };
   // UNIQUE(active): when two processes race, one insert is ignored and both then read the winner.
-  db.insert(signingKeys)
+  await tx
+    .insert(signingKeys)
     .values({ kid, publicJwk: JSON.stringify(publicJwk), privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), active: 1, createdAt: now })
-    .onConflictDoNothing()
-    .run();
-  return toKey(db.select().from(signingKeys).where(eq(signingKeys.active, 1)).get()!);
+    .onConflictDoNothing();
+  const [winner] = await tx.select().from(signingKeys).where(eq(signingKeys.active, 1)).limit(1);
+  return toKey(winner!);
 }
 
+/**
+ * The active signing key, read (or created) through the caller's transaction and then kept in memory: it never
+ * changes while the process runs, and every process reads the same one.
+ */
+export function createKeyRing(database: AppDatabase, clock: Clock) {
+  let key: SigningKey | null = null;
+  async function inside(tx: Db): Promise<SigningKey> {
+    if (key) return key;
+    const found = await ensureSigningKey(tx, clock.now());
+    // Kept once committed: a key made in a transaction that rolls back was never stored.
+    database.afterCommit(() => {
+      key ??= found;
+    });
+    return found;
+  }
+  return {
+    /** The key, through `tx` (the transaction that signs with it). */
+    inside,
+    /** The key, creating it in its own transaction if this database has none yet. */
+    async ensure(): Promise<SigningKey> {
+      return key ?? database.transaction((tx) => inside(tx));
+    },
+  };
+}
+
+export type KeyRing = ReturnType<typeof createKeyRing>;
+
 /** Every public key (the active one and any retired ones), for the published key set. */
-export function publicKeys(db: Db): PublicJwk[] {
-  return db.select({ publicJwk: signingKeys.publicJwk }).from(signingKeys).all().map((r) => JSON.parse(r.publicJwk) as PublicJwk);
+export async function publicKeys(db: Db): Promise<PublicJwk[]> {
+  const rows = await db.select({ publicJwk: signingKeys.publicJwk }).from(signingKeys);
+  return rows.map((r) => JSON.parse(r.publicJwk) as PublicJwk);
 }
 
 /** The bytes eddsa-jcs-2022 signs: SHA-256(canonical proof options) ‖ SHA-256(canonical document). */

@@ -72,8 +72,7 @@ const adminPages: FastifyPluginAsync = async (app) => {
   fastify.get('/admin', { schema: { hide: true } }, async (request, reply) => {
     const user = requireRole(request, 'admin');
     const now = clock.now();
-    const all = cohorts.list();
-    const counts = cohorts.enrolledCounts();
+    const [all, counts] = await Promise.all([cohorts.list(), cohorts.enrolledCounts()]);
     const byState = new Map<CohortState, number>();
     for (const c of all) byState.set(cohorts.state(c), (byState.get(cohorts.state(c)) ?? 0) + 1);
     const states = (Object.keys(STATE_LABELS) as CohortState[]).map((s) => ({ label: STATE_LABELS[s].label, count: byState.get(s) ?? 0 }));
@@ -82,19 +81,16 @@ const adminPages: FastifyPluginAsync = async (app) => {
       title: 'Admin',
       states,
       learners: active.reduce((n, c) => n + (counts.get(c.id) ?? 0), 0),
-      pendingMail: pendingMailCount(ctx.db),
-      panels: ctx.panels.render('admin', { user, now }),
+      pendingMail: await pendingMailCount(ctx.db),
+      panels: await ctx.panels.render('admin', { user, now }),
     });
   });
 
   fastify.get('/admin/cohorts', { schema: { hide: true } }, async (request, reply) => {
     const user = requireRole(request, 'admin');
-    const counts = cohorts.enrolledCounts();
-    const rows = cohorts
-      .list()
-      .slice()
-      .reverse()
-      .map((c) => {
+    const [all, counts] = await Promise.all([cohorts.list(), cohorts.enrolledCounts()]);
+    const rows = await Promise.all(
+      all.reverse().map(async (c) => {
         const state = STATE_LABELS[cohorts.state(c)];
         return {
           id: c.id,
@@ -106,11 +102,12 @@ const adminPages: FastifyPluginAsync = async (app) => {
           stateClass: state.status,
           enrolled: counts.get(c.id) ?? 0,
           capacity: c.capacity,
-          instructors: cohorts.instructors(c.id).map((i) => i.name || i.email).join(', '),
+          instructors: (await cohorts.instructors(c.id)).map((i) => i.name || i.email).join(', '),
           url: `${prefix}/admin/cohorts/${c.id}`,
           teachUrl: `${prefix}/teach/cohorts/${c.id}`,
         };
-      });
+      }),
+    );
     return reply.page('admin/cohorts', { title: 'Cohorts', cohorts: rows });
   });
 
@@ -136,14 +133,13 @@ const adminPages: FastifyPluginAsync = async (app) => {
     if (request.validationError) return reply.page('admin/cohort-new', newModel(body, {}, 'Some of the fields are far too long. Check them and try again.'), 400);
     const { values, errors, error } = readFields(body, ['course', 'startDate', 'timezone', 'capacity', 'instructors'], ctx.courses);
     if (error) return reply.page('admin/cohort-new', newModel(body, errors, error), 400);
-    const cohort = cohorts.create(values as { course: string; startDate: string; timezone: string; capacity: number; instructors: string[] });
+    const cohort = await cohorts.create(values as { course: string; startDate: string; timezone: string; capacity: number; instructors: string[] });
     return reply.redirect(`${prefix}/admin/cohorts/${cohort.id}?created=1`, 303);
   });
 
-  function editModel(cohort: Cohort, extra: { edit?: Record<string, unknown>; move?: Record<string, unknown>; errors?: Errors; error?: string | null; flash?: Record<string, unknown> } = {}) {
+  async function editModel(cohort: Cohort, extra: { edit?: Record<string, unknown>; move?: Record<string, unknown>; errors?: Errors; error?: string | null; flash?: Record<string, unknown> } = {}) {
     const state = STATE_LABELS[cohorts.state(cohort)];
-    const instructors = cohorts.instructors(cohort.id);
-    const learners = cohorts.learners(cohort.id).length;
+    const [instructors, learners] = await Promise.all([cohorts.instructors(cohort.id), cohorts.learners(cohort.id).then((l) => l.length)]);
     return {
       title: `${cohort.course.title}, starting ${cohort.startDate}`,
       cohort: {
@@ -173,36 +169,36 @@ const adminPages: FastifyPluginAsync = async (app) => {
 
   fastify.get('/admin/cohorts/:id', { schema: { hide: true, params: IdParams, querystring: Flash } }, async (request, reply) => {
     requireRole(request, 'admin');
-    const cohort = cohorts.get(pageId(request.params.id));
+    const cohort = await cohorts.get(pageId(request.params.id));
     const q = request.query;
     return reply.page(
       'admin/cohort-edit',
-      editModel(cohort, { flash: { created: q.created === '1', saved: q.saved === '1', moved: q.moved === '1', unmoved: q.moved === '0' } }),
+      await editModel(cohort, { flash: { created: q.created === '1', saved: q.saved === '1', moved: q.moved === '1', unmoved: q.moved === '0' } }),
     );
   });
 
   fastify.post('/admin/cohorts/:id', { schema: { hide: true, params: IdParams, body: EditForm }, attachValidation: true }, async (request, reply) => {
     requireRole(request, 'admin');
-    const cohort = cohorts.get(pageId(request.params.id));
+    const cohort = await cohorts.get(pageId(request.params.id));
     const body = (request.body ?? {}) as Record<string, string | undefined>;
     const { values, errors, error } = request.validationError
       ? { values: {}, errors: {}, error: 'Some of the fields are far too long. Check them and try again.' }
       : readFields(body, ['capacity', 'instructors'], ctx.courses);
-    if (error) return reply.page('admin/cohort-edit', editModel(cohort, { edit: body, errors, error }), 400);
-    cohorts.update(cohort.id, values as CohortPatch);
+    if (error) return reply.page('admin/cohort-edit', await editModel(cohort, { edit: body, errors, error }), 400);
+    await cohorts.update(cohort.id, values as CohortPatch);
     return reply.redirect(`${prefix}/admin/cohorts/${cohort.id}?saved=1`, 303);
   });
 
   fastify.post('/admin/cohorts/:id/move', { schema: { hide: true, params: IdParams, body: MoveForm }, attachValidation: true }, async (request, reply) => {
     requireRole(request, 'admin');
-    const cohort = cohorts.get(pageId(request.params.id));
+    const cohort = await cohorts.get(pageId(request.params.id));
     const body = (request.body ?? {}) as Record<string, string | undefined>;
     const { values, errors, error } = request.validationError
       ? { values: {}, errors: {}, error: 'Some of the fields are far too long. Check them and try again.' }
       : readFields(body, ['startDate', 'timezone'], ctx.courses);
-    if (error) return reply.page('admin/cohort-edit', editModel(cohort, { move: body, errors, error }), 400);
+    if (error) return reply.page('admin/cohort-edit', await editModel(cohort, { move: body, errors, error }), 400);
     const same = values.startDate === cohort.startDate && values.timezone === cohort.timezone;
-    if (!same) cohorts.update(cohort.id, values as CohortPatch);
+    if (!same) await cohorts.update(cohort.id, values as CohortPatch);
     return reply.redirect(`${prefix}/admin/cohorts/${cohort.id}?moved=${same ? 0 : 1}`, 303);
   });
 };

@@ -1,5 +1,5 @@
 // The cohorts module: runs of a course, their timeline, membership and per-cohort week text.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { createCohortService, type CohortService } from './service.js';
 import routes from './routes.js';
 import pages from './pages.js';
@@ -11,16 +11,21 @@ declare module '../../server/context.js' {
   }
 }
 
-const cohortsModule: FastifyPluginAsync = async (fastify) => {
-  const ctx = fastify.cc;
-  ctx.cohorts = createCohortService(ctx);
-  // Week openings are computed from the timeline on each tick, so moves and restarts need no rescheduling.
-  // One cohort's week at a time with requests let in between: a whole install's week opening is many thousand emails.
-  ctx.scheduler.register('cohorts:week-open', async (now) => {
-    await ctx.cohorts.announceOpenWeeksInSteps(now);
-  });
-  await fastify.register(routes);
-  await fastify.register(pages);
-  await fastify.register(adminPages);
-};
-export default cohortsModule;
+export default fp(
+  async (fastify) => {
+    const ctx = fastify.cc;
+    const { database, clock, mailer, events, baseUrl, people, courses } = ctx;
+    const cohorts = createCohortService({ database, clock, mailer, events, baseUrl, people, courses });
+    ctx.cohorts = cohorts;
+    // Week openings are computed from the timeline on each tick, so moves and restarts need no rescheduling.
+    // One cohort's week at a time with requests let in between: a whole install's week opening is many thousand
+    // emails. The notice row each week inserts is its claim, so a week is announced once across ticks and instances.
+    ctx.scheduler.register('cohorts:week-open', async (now) => {
+      await cohorts.announceOpenWeeksInSteps(now);
+    });
+    await fastify.register(routes);
+    await fastify.register(pages);
+    await fastify.register(adminPages);
+  },
+  { name: 'cohorts', dependencies: ['people', 'courses'] },
+);

@@ -18,11 +18,14 @@ const pages: FastifyPluginAsync = async (app) => {
   const ctx = fastify.cc;
   const { cohorts, clock, prefix } = ctx;
 
-  /** A learner's own dates (extensions), read from the assignments module when it is loaded. */
-  function ownDates(cohortId: number, userId: number): OwnDates | null {
-    return ctx.assignments?.personalDates(cohortId, userId) ?? null;
+  /**
+   * A learner's own dates (extensions), from the assignments module. It is registered after this one (it depends on
+   * cohorts), so it is read at request time, when every module is loaded.
+   */
+  async function ownDates(cohortId: number, userId: number): Promise<OwnDates> {
+    return ctx.assignments.personalDates(cohortId, userId);
   }
-  function learnerDates(access: CohortAccess): OwnDates | null {
+  async function learnerDates(access: CohortAccess): Promise<OwnDates | null> {
     return access.role === 'learner' ? ownDates(access.cohort.id, access.user.id) : null;
   }
 
@@ -49,9 +52,11 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.get('/my', { schema: { hide: true } }, async (request, reply) => {
     const user = requireUser(request);
     const now = clock.now();
-    const cards = cohorts
-      .memberships(user)
-      .map(({ cohort, role }) => myCard(cohort, role, cohorts.overview(cohort, now), user, prefix, role === 'learner' ? ownDates(cohort.id, user.id) : null));
+    const cards = await Promise.all(
+      (await cohorts.memberships(user)).map(async ({ cohort, role }) =>
+        myCard(cohort, role, await cohorts.overview(cohort, now), user, prefix, role === 'learner' ? await ownDates(cohort.id, user.id) : null),
+      ),
+    );
     const finished = (s: string) => s === 'closed' || s === 'archived';
     return reply.page('cohorts/my', {
       title: 'My courses',
@@ -59,24 +64,25 @@ const pages: FastifyPluginAsync = async (app) => {
       finished: cards.filter((c) => finished(c.state)),
       none: cards.length === 0,
       isStaff: user.role !== 'learner',
-      panels: ctx.panels.render('my', { user, now }),
+      panels: await ctx.panels.render('my', { user, now }),
     });
   });
 
   fastify.get('/cohorts/:id', { schema: { hide: true, params: IdParams } }, async (request, reply) => {
-    const access = cohorts.access(request.user, pageId(request.params.id));
+    const access = await cohorts.access(request.user, pageId(request.params.id));
     const now = clock.now();
+    const own = await learnerDates(access);
     return reply.page('cohorts/home', {
       title: access.cohort.course.title,
       cohort: cohortHeader(access),
-      dates: keyDates(access.user, access.cohort, learnerDates(access)),
-      weeks: weekPlan(cohorts, access.cohort, access.user, access.role, now, prefix, learnerDates(access)),
-      panels: ctx.panels.render('cohort-home', { access, now }),
+      dates: keyDates(access.user, access.cohort, own),
+      weeks: weekPlan(await cohorts.weeks(access.cohort), access.cohort, access.user, access.role, now, prefix, own),
+      panels: await ctx.panels.render('cohort-home', { access, now }),
     });
   });
 
   fastify.get('/cohorts/:id/weeks/:n', { schema: { hide: true, params: WeekParams, querystring: Flash } }, async (request, reply) => {
-    const access = cohorts.access(request.user, pageId(request.params.id));
+    const access = await cohorts.access(request.user, pageId(request.params.id));
     const { cohort } = access;
     const n = pageWeek(request.params.n, cohort);
     const now = clock.now();
@@ -86,9 +92,9 @@ const pages: FastifyPluginAsync = async (app) => {
       throw new Forbidden(`Week ${n} opens on ${d.at(t.opensAt)}. Come back then: we will email you when it opens.`);
     }
     cohorts.assertWeekOpen(access, n);
-    const week = cohorts.week(cohort, n);
+    const [week, titles, own] = await Promise.all([cohorts.week(cohort, n), cohorts.weeks(cohort), learnerDates(access)]);
     const readable = (k: number) => k >= 1 && k <= cohort.course.weekCount && (access.role !== 'learner' || cohort.timeline.weeks[k - 1].opensAt.getTime() <= now.getTime());
-    const link = (k: number) => (readable(k) ? { number: k, title: cohorts.week(cohort, k).title, url: `${prefix}/cohorts/${cohort.id}/weeks/${k}` } : null);
+    const link = (k: number) => (readable(k) ? { number: k, title: titles[k - 1].title, url: `${prefix}/cohorts/${cohort.id}/weeks/${k}` } : null);
     return reply.page('cohorts/week', {
       title: `${week.title} · ${cohort.course.title}`,
       cohort: cohortHeader(access),
@@ -99,14 +105,14 @@ const pages: FastifyPluginAsync = async (app) => {
         edited: week.edited,
         readings: week.source.readings,
         opensAt: d.at(t.opensAt),
-        dueAt: week.source.assignment ? d.at(learnerDates(access)?.dueAt(n) ?? t.dueAt) : null,
+        dueAt: week.source.assignment ? d.at(own?.dueAt(n) ?? t.dueAt) : null,
         zone: d.zoneLabel,
         editUrl: `${prefix}/teach/cohorts/${cohort.id}/weeks/${n}/edit`,
       },
       saved: request.query.saved === '1',
       prev: link(n - 1),
       next: link(n + 1),
-      panels: ctx.panels.render('week', { access, week: n, now }),
+      panels: await ctx.panels.render('week', { access, week: n, now }),
     });
   });
 
@@ -115,8 +121,8 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.get('/teach', { schema: { hide: true } }, async (request, reply) => {
     const user = requireRole(request, 'instructor', 'admin');
     const now = clock.now();
-    const counts = cohorts.enrolledCounts();
-    const rows = cohorts.taughtBy(user).map((cohort) => {
+    const [counts, taught] = await Promise.all([cohorts.enrolledCounts(), cohorts.taughtBy(user)]);
+    const rows = taught.map((cohort) => {
       const state = STATE_LABELS[cohorts.state(cohort)];
       const n = cohort.timeline.weeks.filter((w) => w.opensAt.getTime() <= now.getTime()).length;
       return {
@@ -136,29 +142,31 @@ const pages: FastifyPluginAsync = async (app) => {
   });
 
   fastify.get('/teach/cohorts/:id', { schema: { hide: true, params: IdParams, querystring: Flash } }, async (request, reply) => {
-    const access = cohorts.access(request.user, pageId(request.params.id), ['instructor', 'admin']);
+    const access = await cohorts.access(request.user, pageId(request.params.id), ['instructor', 'admin']);
     const { cohort } = access;
     const now = clock.now();
     const d = dates(access.user, cohort);
     const reset = Number(request.query.reset) || null;
+    // Staff only: no learner's own dates here.
+    const [titles, instructors, roster] = await Promise.all([cohorts.weeks(cohort), cohorts.instructors(cohort.id), cohorts.roster(cohort.id)]);
     return reply.page('teach/cohort', {
       title: `${cohort.course.title}: plan and learners`,
       cohort: cohortHeader(access),
-      dates: keyDates(access.user, cohort, learnerDates(access)),
-      weeks: weekPlan(cohorts, cohort, access.user, access.role, now, prefix, learnerDates(access)),
+      dates: keyDates(access.user, cohort),
+      weeks: weekPlan(titles, cohort, access.user, access.role, now, prefix),
       resetWeek: reset && reset <= cohort.course.weekCount ? reset : null,
-      instructors: cohorts.instructors(cohort.id),
-      learners: cohorts.roster(cohort.id).map((l) => ({ ...l, name: l.name || l.email, enrolledOn: d.day(l.enrolledAt) })),
+      instructors,
+      learners: roster.map((l) => ({ ...l, name: l.name || l.email, enrolledOn: d.day(l.enrolledAt) })),
       capacity: cohort.capacity,
       isAdmin: access.role === 'admin',
       adminUrl: `${prefix}/admin/cohorts/${cohort.id}`,
-      panels: ctx.panels.render('cohort-staff', { access, now }),
+      panels: await ctx.panels.render('cohort-staff', { access, now }),
     });
   });
 
-  function editModel(access: CohortAccess, n: number, form?: { title: string; markdown: string }, error?: string) {
+  async function editModel(access: CohortAccess, n: number, form?: { title: string; markdown: string }, error?: string) {
     const { cohort } = access;
-    const week = cohorts.week(cohort, n);
+    const week = await cohorts.week(cohort, n);
     return {
       title: `Edit week ${n} · ${cohort.course.title}`,
       cohort: cohortHeader(access),
@@ -177,9 +185,9 @@ const pages: FastifyPluginAsync = async (app) => {
   }
 
   fastify.get('/teach/cohorts/:id/weeks/:n/edit', { schema: { hide: true, params: WeekParams } }, async (request, reply) => {
-    const access = cohorts.access(request.user, pageId(request.params.id), ['instructor', 'admin']);
+    const access = await cohorts.access(request.user, pageId(request.params.id), ['instructor', 'admin']);
     const n = pageWeek(request.params.n, access.cohort);
-    return reply.page('teach/week-edit', editModel(access, n));
+    return reply.page('teach/week-edit', await editModel(access, n));
   });
 
   fastify.post(
@@ -198,12 +206,12 @@ const pages: FastifyPluginAsync = async (app) => {
       attachValidation: true,
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, pageId(request.params.id), ['instructor', 'admin']);
+      const access = await cohorts.access(request.user, pageId(request.params.id), ['instructor', 'admin']);
       const { cohort } = access;
       const n = pageWeek(request.params.n, cohort);
       const body = (request.body ?? {}) as { title?: string; markdown?: string; action?: string };
       if (body.action === 'reset') {
-        cohorts.resetWeek(cohort, n);
+        await cohorts.resetWeek(cohort, n);
         return reply.redirect(`${prefix}/teach/cohorts/${cohort.id}?reset=${n}`, 303);
       }
       const title = String(body.title ?? '').trim();
@@ -216,10 +224,10 @@ const pages: FastifyPluginAsync = async (app) => {
       else if (title.length > MAX_TITLE) error = `Keep the title to ${MAX_TITLE} characters or fewer (it has ${title.length}).`;
       else if (!markdown.trim()) error = "Write the week's text, or use “Reset to the course text”.";
       else if (markdown.length > MAX_MARKDOWN) error = `Keep the week's text to ${MAX_MARKDOWN.toLocaleString('en-GB')} characters or fewer.`;
-      if (error) return reply.page('teach/week-edit', editModel(access, n, form, error), 400);
+      if (error) return reply.page('teach/week-edit', await editModel(access, n, form, error), 400);
       const source = cohort.course.weeks[n - 1];
       // What equals the course file is not an edit: the course file stays the default for that part.
-      cohorts.editWeek(cohort, n, access.user.id, {
+      await cohorts.editWeek(cohort, n, access.user.id, {
         title: title === source.title ? null : title,
         markdown: markdown.trim() === source.markdown.trim() ? null : markdown,
       });

@@ -56,9 +56,10 @@ const routes: FastifyPluginAsync = async (app) => {
   const clock = fastify.cc.clock;
 
   /** The API document of a cohort. */
-  function cohortDoc(c: Cohort, role: CohortRole = 'learner') {
+  async function cohortDoc(c: Cohort, role: CohortRole = 'learner') {
     const t = c.timeline;
-    const staff = role !== 'learner' ? { instructors: cohorts.instructors(c.id).map((u) => u.email) } : {};
+    const staff = role !== 'learner' ? { instructors: (await cohorts.instructors(c.id)).map((u) => u.email) } : {};
+    const [weeks, sessions] = await Promise.all([cohorts.weeks(c), cohorts.sessions(c)]);
     return {
       ...staff,
       id: c.id,
@@ -72,13 +73,13 @@ const routes: FastifyPluginAsync = async (app) => {
       endsAt: t.endsAt.toISOString(),
       graceEndsAt: t.graceEndsAt.toISOString(),
       accessEndsAt: t.accessEndsAt.toISOString(),
-      weeks: t.weeks.map((w) => ({ number: w.number, title: cohorts.week(c, w.number).title, opensAt: w.opensAt.toISOString(), dueAt: w.dueAt.toISOString() })),
-      sessions: cohorts.sessions(c).map((s) => ({ id: s.id, week: s.week, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString() })),
+      weeks: t.weeks.map((w) => ({ number: w.number, title: weeks[w.number - 1].title, opensAt: w.opensAt.toISOString(), dueAt: w.dueAt.toISOString() })),
+      sessions: sessions.map((s) => ({ id: s.id, week: s.week, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString() })),
     };
   }
 
-  function weekDoc(c: Cohort, n: number) {
-    const w = cohorts.week(c, n);
+  async function weekDoc(c: Cohort, n: number) {
+    const w = await cohorts.week(c, n);
     const t = c.timeline.weeks[n - 1];
     const a = w.source.assignment;
     return {
@@ -116,8 +117,8 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       requireRole(request, 'admin');
-      const cohort = cohorts.create({ ...request.body, instructors: request.body.instructors ?? [] });
-      return reply.code(201).send(cohortDoc(cohort, 'admin'));
+      const cohort = await cohorts.create({ ...request.body, instructors: request.body.instructors ?? [] });
+      return reply.code(201).send(await cohortDoc(cohort, 'admin'));
     },
   );
 
@@ -132,7 +133,8 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const user = requireRole(request, 'admin', 'instructor', 'learner');
-      return cohorts.listForUser(user).map(({ cohort, role }) => cohortDoc(cohort, role));
+      const list = await cohorts.listForUser(user);
+      return Promise.all(list.map(({ cohort, role }) => cohortDoc(cohort, role)));
     },
   );
 
@@ -140,7 +142,7 @@ const routes: FastifyPluginAsync = async (app) => {
     '/api/v1/cohorts/:id',
     { schema: { summary: 'A cohort with its timeline and sessions', tags: ['cohorts'], params: IdParam, response: { 200: CohortDoc, ...problemResponses(400, 401, 403, 404) } } },
     async (request) => {
-      const access = cohorts.access(request.user, request.params.id);
+      const access = await cohorts.access(request.user, request.params.id);
       return cohortDoc(access.cohort, access.role);
     },
   );
@@ -168,7 +170,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       requireRole(request, 'admin');
-      return cohortDoc(cohorts.update(request.params.id, request.body), 'admin');
+      return cohortDoc(await cohorts.update(request.params.id, request.body), 'admin');
     },
   );
 
@@ -183,7 +185,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const access = cohorts.access(request.user, request.params.id);
+      const access = await cohorts.access(request.user, request.params.id);
       cohorts.assertWeekOpen(access, request.params.n);
       return weekDoc(access.cohort, request.params.n);
     },
@@ -204,8 +206,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const access = cohorts.access(request.user, request.params.id, ['instructor', 'admin']);
-      cohorts.editWeek(access.cohort, request.params.n, access.user.id, request.body);
+      const access = await cohorts.access(request.user, request.params.id, ['instructor', 'admin']);
+      await cohorts.editWeek(access.cohort, request.params.n, access.user.id, request.body);
       return weekDoc(access.cohort, request.params.n);
     },
   );

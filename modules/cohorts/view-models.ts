@@ -2,8 +2,7 @@
 import { NotFound } from '../../server/errors.js';
 import { formatDay, formatInstant } from '../../server/time.js';
 import type { User } from '../people/service.js';
-import type { Cohort, CohortOverview, CohortRole, CohortService } from './service.js';
-import { zoneFor } from './service.js';
+import { zoneFor, type Cohort, type CohortOverview, type CohortRole, type CohortWeekTitle } from './model.js';
 import type { CohortState } from './timeline.js';
 
 /** Words for a cohort's state; the status class only repeats what the words say. */
@@ -46,12 +45,15 @@ export interface OwnDates {
   graceEndsAt: Date;
 }
 
-/** The week-by-week plan: each week's dates in the viewer's zone (and the learner's own due dates), open or locked for them. */
-export function weekPlan(cohorts: CohortService, cohort: Cohort, user: User | null, role: CohortRole, now: Date, prefix: string, own: OwnDates | null = null) {
+/**
+ * The week-by-week plan: each week's dates in the viewer's zone (and the learner's own due dates), open or locked for
+ * them. `weeks` is the cohort's week titles (cohorts.weeks).
+ */
+export function weekPlan(weeks: CohortWeekTitle[], cohort: Cohort, user: User | null, role: CohortRole, now: Date, prefix: string, own: OwnDates | null = null) {
   const d = dates(user, cohort);
   const current = cohort.timeline.weeks.filter((w) => w.opensAt.getTime() <= now.getTime()).length;
   return cohort.timeline.weeks.map((w) => {
-    const content = cohorts.week(cohort, w.number);
+    const content = weeks[w.number - 1];
     const open = w.opensAt.getTime() <= now.getTime();
     return {
       number: w.number,

@@ -1,5 +1,5 @@
 // The courses module: the catalogue read from content/.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { createCourseService, type CourseService } from './service.js';
 import routes from './routes.js';
 
@@ -9,8 +9,10 @@ declare module '../../server/context.js' {
   }
 }
 
-const coursesModule: FastifyPluginAsync = async (fastify) => {
-  fastify.cc.courses = createCourseService(fastify.cc.contentDir);
-  await fastify.register(routes);
-};
-export default coursesModule;
+export default fp(
+  async (fastify) => {
+    fastify.cc.courses = createCourseService({ contentDir: fastify.cc.contentDir });
+    await fastify.register(routes);
+  },
+  { name: 'courses', dependencies: [] },
+);

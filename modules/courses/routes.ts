@@ -61,15 +61,14 @@ const routes: FastifyPluginAsync = async (app) => {
     async () => courses.list().map((c) => courses.summary(c)),
   );
 
-  // The catalogue shows course content only (loaded at start), so a visitor's copy is kept until names change; cohort 0
-  // is no cohort. Signed-in people get their own page (their name and menu in the header).
   fastify.get('/', { schema: { hide: true } }, async (_request, reply) => {
     return reply.page('courses/catalogue', { title: 'Courses', courses: courses.list().map(courseView) });
   });
 
   fastify.get('/courses/:slug', { schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
     const course = courses.get(request.params.slug);
-    const upcoming = fastify.cc.cohorts?.upcomingForCourse?.(course.slug, request.user) ?? [];
+    // The dates come from cohorts, a module registered after this one: read when a page is asked for, not at start.
+    const upcoming = await fastify.cc.cohorts.upcomingForCourse(course.slug, request.user);
     return reply.page('courses/course', { title: course.title, course: courseView(course), cohorts: upcoming });
   });
 };

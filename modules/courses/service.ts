@@ -21,7 +21,13 @@ export function formatMoney(money: { amountMinor: number; currency: string }): s
   return f.format(money.amountMinor / 100);
 }
 
-export function createCourseService(contentDir: string) {
+export interface CourseDeps {
+  /** The folder of course files, read once here. */
+  contentDir: string;
+}
+
+/** The catalogue service, over the course files loaded once from `contentDir`. */
+export function createCourseService({ contentDir }: CourseDeps) {
   const courses = loadCourses(contentDir);
   const list = [...courses.values()];
   return {

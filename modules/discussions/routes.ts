@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Forbidden } from '../../server/errors.js';
+import { BadInput, Forbidden } from '../../server/errors.js';
 import { Instant, problemResponses } from '../../server/schemas.js';
 import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
@@ -122,10 +122,8 @@ const DONE: Record<string, string> = {
 function formError(err: unknown): { status: number; message: string; field: string | null } | null {
   const status = (err as { statusCode?: number }).statusCode;
   if (status !== 400 && status !== 409) return null;
-  const raw = (err as Error).message;
-  const m = /^(title|body|parentId): (.*)$/s.exec(raw);
-  const text = m ? m[2] : raw;
-  return { status, message: text.charAt(0).toUpperCase() + text.slice(1), field: m ? m[1] : null };
+  const text = err instanceof BadInput ? err.reason : (err as Error).message;
+  return { status, message: text.charAt(0).toUpperCase() + text.slice(1), field: err instanceof BadInput ? err.field : null };
 }
 
 const routes: FastifyPluginAsync = async (app) => {
@@ -147,7 +145,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.Array(ThreadSummaryDoc), ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => discussions.listThreads(cohorts.access(request.user, request.params.id)).map(summaryDoc),
+    async (request) => (await discussions.listThreads(await cohorts.access(request.user, request.params.id))).map(summaryDoc),
   );
 
   fastify.post(
@@ -162,9 +160,9 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const { thread } = discussions.createThread(access, request.body);
-      return reply.code(201).send(threadDoc(discussions.readThread({ access, thread }, 1)));
+      const access = await cohorts.access(request.user, request.params.id);
+      const { thread } = await discussions.createThread(access, request.body);
+      return reply.code(201).send(threadDoc(await discussions.readThread({ access, thread }, 1)));
     },
   );
 
@@ -181,8 +179,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const scope = discussions.threadById(request.user, request.params.id);
-      return threadDoc(discussions.readThread(scope, request.query.page ?? 1));
+      const scope = await discussions.threadById(request.user, request.params.id);
+      return threadDoc(await discussions.readThread(scope, request.query.page ?? 1));
     },
   );
 
@@ -201,9 +199,9 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const scope = discussions.threadById(request.user, request.params.id);
-      const thread = discussions.updateThread(scope, request.body);
-      return summaryDoc(discussions.summary({ access: scope.access, thread }));
+      const scope = await discussions.threadById(request.user, request.params.id);
+      const thread = await discussions.updateThread(scope, request.body);
+      return summaryDoc(await discussions.summary({ access: scope.access, thread }));
     },
   );
 
@@ -223,7 +221,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const scope = discussions.threadById(request.user, request.params.id);
+      const scope = await discussions.threadById(request.user, request.params.id);
       const post = await discussions.createPost(scope, request.body);
       return reply.code(201).send({ id: post.id, html: post.html, parentId: post.parentId, createdAt: post.createdAt.toISOString() });
     },
@@ -242,14 +240,14 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const scope = discussions.postById(request.user, request.params.id);
+      const scope = await discussions.postById(request.user, request.params.id);
       const { hidden, body } = request.body;
       // Check both permissions before writing either, so a refused half leaves nothing changed.
       if (hidden !== undefined && scope.access.role === 'learner') throw new Forbidden('Only the cohort’s instructors can hide posts.');
       let post = scope.post;
-      if (body !== undefined) post = discussions.editPost(scope, post, body);
-      if (hidden !== undefined) post = discussions.setPostHidden(scope, post, hidden);
-      return postDoc(discussions.viewPost(scope, post.id));
+      if (body !== undefined) post = await discussions.editPost(scope, post, body);
+      if (hidden !== undefined) post = await discussions.setPostHidden(scope, post, hidden);
+      return postDoc(await discussions.viewPost(scope, post.id));
     },
   );
 
@@ -264,8 +262,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const scope = discussions.postById(request.user, request.params.id);
-      discussions.deletePost(scope, scope.post);
+      const scope = await discussions.postById(request.user, request.params.id);
+      await discussions.deletePost(scope, scope.post);
       return reply.code(204).send(null);
     },
   );
@@ -292,9 +290,9 @@ const routes: FastifyPluginAsync = async (app) => {
     };
   }
 
-  function listModel(access: CohortAccess, extra: { done?: string; form?: Record<string, unknown> } = {}) {
+  async function listModel(access: CohortAccess, extra: { done?: string; form?: Record<string, unknown> } = {}) {
     const zone = zoneOf(access);
-    const threads = discussions.listThreads(access).map((t) => ({
+    const threads = (await discussions.listThreads(access)).map((t) => ({
       ...t,
       url: threadUrl(access, t.id),
       activity: formatInstant(t.activityAt, zone),
@@ -363,8 +361,8 @@ const routes: FastifyPluginAsync = async (app) => {
   }
 
   /** The thread page at the page of a post, or its first page. */
-  function renderThread(reply: FastifyReply, scope: ThreadScope, pageNo: number, status = 200, extra: { done?: string; form?: Record<string, unknown> } = {}) {
-    const page = discussions.readThread(scope, pageNo);
+  async function renderThread(reply: FastifyReply, scope: ThreadScope, pageNo: number, status = 200, extra: { done?: string; form?: Record<string, unknown> } = {}) {
+    const page = await discussions.readThread(scope, pageNo);
     if (pageNo > page.pages) return reply.page('errors/error', { title: 'Not found', status: 404, detail: `This thread has ${page.pages} page${page.pages === 1 ? '' : 's'}.` }, 404);
     return reply.page('discussions/thread', threadModel(scope, page, extra), status);
   }
@@ -373,8 +371,8 @@ const routes: FastifyPluginAsync = async (app) => {
     '/cohorts/:id/discussions',
     { schema: { hide: true, params: CohortParams, querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 40 })) }) } },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      return reply.page('discussions/list', listModel(access, { done: request.query.done }));
+      const access = await cohorts.access(request.user, request.params.id);
+      return reply.page('discussions/list', await listModel(access, { done: request.query.done }));
     },
   );
 
@@ -382,20 +380,20 @@ const routes: FastifyPluginAsync = async (app) => {
     '/cohorts/:id/discussions',
     { schema: { hide: true, params: CohortParams, body: Type.Object({ title: Text(MAX_TITLE * 2), body: Text(MAX_BODY * 2), _csrf: Csrf }) }, attachValidation: true },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
+      const access = await cohorts.access(request.user, request.params.id);
       const title = String(request.body?.title ?? '');
       const body = String(request.body?.body ?? '');
       const form = { title, body };
       if (request.validationError) {
-        return reply.page('discussions/list', listModel(access, { form: { ...form, error: 'Give the thread a title and write your first post.', field: 'title' } }), 400);
+        return reply.page('discussions/list', await listModel(access, { form: { ...form, error: 'Give the thread a title and write your first post.', field: 'title' } }), 400);
       }
       try {
-        const { thread } = discussions.createThread(access, { title, body });
+        const { thread } = await discussions.createThread(access, { title, body });
         return reply.redirect(`${threadUrl(access, thread.id)}?done=thread`, 303);
       } catch (err) {
         const e = formError(err);
         if (!e) throw err;
-        return reply.page('discussions/list', listModel(access, { form: { ...form, error: e.message, field: e.field } }), e.status);
+        return reply.page('discussions/list', await listModel(access, { form: { ...form, error: e.message, field: e.field } }), e.status);
       }
     },
   );
@@ -406,8 +404,8 @@ const routes: FastifyPluginAsync = async (app) => {
       schema: { hide: true, params: ThreadParams, querystring: Type.Object({ page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })), done: Type.Optional(Type.String({ maxLength: 40 })) }) },
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const scope = discussions.threadInCohort(access, request.params.threadId);
+      const access = await cohorts.access(request.user, request.params.id);
+      const scope = await discussions.threadInCohort(access, request.params.threadId);
       return renderThread(reply, scope, request.query.page ?? 1, 200, { done: request.query.done });
     },
   );
@@ -419,27 +417,27 @@ const routes: FastifyPluginAsync = async (app) => {
       attachValidation: true,
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const scope = discussions.threadInCohort(access, request.params.threadId);
+      const access = await cohorts.access(request.user, request.params.id);
+      const scope = await discussions.threadInCohort(access, request.params.threadId);
       const body = String(request.body?.body ?? '');
       const parentRaw = request.body?.parentId ?? '';
       const parentId = /^\d{1,10}$/.test(parentRaw) ? Number(parentRaw) : null;
-      const showError = (status: number, message: string) => {
+      const showError = async (status: number, message: string) => {
         if (parentId !== null) {
           try {
-            const parent = discussions.postInThread(scope, parentId);
-            const model = replyModel(scope, parent.parentId ?? parent.id, { body, error: message });
+            const parent = await discussions.postInThread(scope, parentId);
+            const model = await replyModel(scope, parent.parentId ?? parent.id, { body, error: message });
             if (model) return reply.page('discussions/reply', model, status);
           } catch {
             // The parent is not there: fall back to the thread page.
           }
         }
-        return renderThread(reply, scope, discussions.pageCount(scope.thread.id), status, { form: { body, error: message } });
+        return renderThread(reply, scope, await discussions.pageCount(scope.thread.id), status, { form: { body, error: message } });
       };
       if (request.validationError || (parentRaw && parentId === null)) return showError(400, 'Write your post (up to 20,000 characters).');
       try {
         const post = await discussions.createPost(scope, { body, parentId });
-        const page = discussions.pageOfPost(scope.thread.id, post);
+        const page = await discussions.pageOfPost(scope.thread.id, post);
         return reply.redirect(`${base(access)}/${scope.thread.id}?${page > 1 ? `page=${page}&` : ''}done=posted#post-${post.id}`, 303);
       } catch (err) {
         const e = formError(err);
@@ -449,14 +447,14 @@ const routes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  function replyModel(scope: ThreadScope, parentId: number, form: Record<string, unknown> = {}) {
+  async function replyModel(scope: ThreadScope, parentId: number, form: Record<string, unknown> = {}) {
     const { access, thread } = scope;
-    const parent = discussions.viewPost(scope, parentId);
+    const parent = await discussions.viewPost(scope, parentId);
     if (parent.removed || (parent.hidden && !parent.author)) return null;
     return {
       title: `Reply: ${thread.title}`,
       cohort: cohortModel(access),
-      thread: { id: thread.id, title: thread.title, url: threadUrl(access, thread.id, discussions.pageOfPost(thread.id, parent), `post-${parent.id}`) },
+      thread: { id: thread.id, title: thread.title, url: threadUrl(access, thread.id, await discussions.pageOfPost(thread.id, parent), `post-${parent.id}`) },
       parent: { ...parent, when: formatInstant(parent.createdAt, zoneOf(access)), whenIso: parent.createdAt.toISOString() },
       postUrl: `${base(access)}/${thread.id}/posts`,
       form,
@@ -465,22 +463,22 @@ const routes: FastifyPluginAsync = async (app) => {
   }
 
   fastify.get('/cohorts/:id/discussions/:threadId/posts/:postId/reply', { schema: { hide: true, params: PostParams } }, async (request, reply) => {
-    const access = cohorts.access(request.user, request.params.id);
-    const scope = discussions.threadInCohort(access, request.params.threadId);
-    const post = discussions.postInThread(scope, request.params.postId);
-    const model = replyModel(scope, post.parentId ?? post.id);
+    const access = await cohorts.access(request.user, request.params.id);
+    const scope = await discussions.threadInCohort(access, request.params.threadId);
+    const post = await discussions.postInThread(scope, request.params.postId);
+    const model = await replyModel(scope, post.parentId ?? post.id);
     if (!model) return reply.page('errors/error', { title: 'Conflict', status: 409, detail: 'That post was removed; reply to the thread instead.' }, 409);
     if (scope.thread.locked) return reply.page('errors/error', { title: 'Conflict', status: 409, detail: 'This thread is locked: no new posts or edits.' }, 409);
     return reply.page('discussions/reply', model);
   });
 
-  function editModel(scope: ThreadScope, postId: number, form: Record<string, unknown>) {
+  async function editModel(scope: ThreadScope, postId: number, form: Record<string, unknown>) {
     const { access, thread } = scope;
-    const post = discussions.viewPost(scope, postId);
+    const post = await discussions.viewPost(scope, postId);
     return {
       title: `Edit your post: ${thread.title}`,
       cohort: cohortModel(access),
-      thread: { id: thread.id, title: thread.title, url: threadUrl(access, thread.id, discussions.pageOfPost(thread.id, post), `post-${post.id}`) },
+      thread: { id: thread.id, title: thread.title, url: threadUrl(access, thread.id, await discussions.pageOfPost(thread.id, post), `post-${post.id}`) },
       post,
       editUrl: `${base(access)}/${thread.id}/posts/${post.id}/edit`,
       form,
@@ -490,30 +488,30 @@ const routes: FastifyPluginAsync = async (app) => {
   }
 
   fastify.get('/cohorts/:id/discussions/:threadId/posts/:postId/edit', { schema: { hide: true, params: PostParams } }, async (request, reply) => {
-    const access = cohorts.access(request.user, request.params.id);
-    const scope = discussions.threadInCohort(access, request.params.threadId);
-    const post = discussions.postInThread(scope, request.params.postId);
+    const access = await cohorts.access(request.user, request.params.id);
+    const scope = await discussions.threadInCohort(access, request.params.threadId);
+    const post = await discussions.postInThread(scope, request.params.postId);
     discussions.assertCanEdit(scope, post);
-    return reply.page('discussions/edit', editModel(scope, post.id, { body: post.markdown }));
+    return reply.page('discussions/edit', await editModel(scope, post.id, { body: post.markdown }));
   });
 
   fastify.post(
     '/cohorts/:id/discussions/:threadId/posts/:postId/edit',
     { schema: { hide: true, params: PostParams, body: Type.Object({ body: Text(MAX_BODY * 2), _csrf: Csrf }) }, attachValidation: true },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const scope = discussions.threadInCohort(access, request.params.threadId);
-      const post = discussions.postInThread(scope, request.params.postId);
+      const access = await cohorts.access(request.user, request.params.id);
+      const scope = await discussions.threadInCohort(access, request.params.threadId);
+      const post = await discussions.postInThread(scope, request.params.postId);
       const body = String(request.body?.body ?? '');
-      if (request.validationError) return reply.page('discussions/edit', editModel(scope, post.id, { body, error: 'Write your post (up to 20,000 characters).' }), 400);
+      if (request.validationError) return reply.page('discussions/edit', await editModel(scope, post.id, { body, error: 'Write your post (up to 20,000 characters).' }), 400);
       try {
-        const saved = discussions.editPost(scope, post, body);
-        const page = discussions.pageOfPost(scope.thread.id, saved);
+        const saved = await discussions.editPost(scope, post, body);
+        const page = await discussions.pageOfPost(scope.thread.id, saved);
         return reply.redirect(`${base(access)}/${scope.thread.id}?${page > 1 ? `page=${page}&` : ''}done=edited#post-${saved.id}`, 303);
       } catch (err) {
         const e = formError(err);
         if (!e) throw err;
-        return reply.page('discussions/edit', editModel(scope, post.id, { body, error: e.message }), e.status);
+        return reply.page('discussions/edit', await editModel(scope, post.id, { body, error: e.message }), e.status);
       }
     },
   );
@@ -522,11 +520,11 @@ const routes: FastifyPluginAsync = async (app) => {
     '/cohorts/:id/discussions/:threadId/posts/:postId/delete',
     { schema: { hide: true, params: PostParams, body: Type.Object({ _csrf: Csrf }) } },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const scope = discussions.threadInCohort(access, request.params.threadId);
-      const post = discussions.postInThread(scope, request.params.postId);
-      discussions.deletePost(scope, post);
-      const page = discussions.pageOfPost(scope.thread.id, post);
+      const access = await cohorts.access(request.user, request.params.id);
+      const scope = await discussions.threadInCohort(access, request.params.threadId);
+      const post = await discussions.postInThread(scope, request.params.postId);
+      await discussions.deletePost(scope, post);
+      const page = await discussions.pageOfPost(scope.thread.id, post);
       return reply.redirect(`${base(access)}/${scope.thread.id}?${page > 1 ? `page=${page}&` : ''}done=removed#post-${post.id}`, 303);
     },
   );
@@ -535,12 +533,12 @@ const routes: FastifyPluginAsync = async (app) => {
     '/cohorts/:id/discussions/:threadId/posts/:postId/hide',
     { schema: { hide: true, params: PostParams, body: Type.Object({ hidden: Type.String({ enum: ['true', 'false'] }), _csrf: Csrf }) } },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const scope = discussions.threadInCohort(access, request.params.threadId);
-      const post = discussions.postInThread(scope, request.params.postId);
+      const access = await cohorts.access(request.user, request.params.id);
+      const scope = await discussions.threadInCohort(access, request.params.threadId);
+      const post = await discussions.postInThread(scope, request.params.postId);
       const hidden = request.body.hidden === 'true';
-      discussions.setPostHidden(scope, post, hidden);
-      const page = discussions.pageOfPost(scope.thread.id, post);
+      await discussions.setPostHidden(scope, post, hidden);
+      const page = await discussions.pageOfPost(scope.thread.id, post);
       return reply.redirect(`${base(access)}/${scope.thread.id}?${page > 1 ? `page=${page}&` : ''}done=${hidden ? 'hidden' : 'shown'}#post-${post.id}`, 303);
     },
   );
@@ -560,11 +558,11 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const access = cohorts.access(request.user, request.params.id);
-      const scope = discussions.threadInCohort(access, request.params.threadId);
+      const access = await cohorts.access(request.user, request.params.id);
+      const scope = await discussions.threadInCohort(access, request.params.threadId);
       const flag = (v: string | undefined) => (v === undefined ? undefined : v === 'true');
       const patch = { pinned: flag(request.body.pinned), locked: flag(request.body.locked), hidden: flag(request.body.hidden) };
-      const thread = discussions.updateThread(scope, patch);
+      const thread = await discussions.updateThread(scope, patch);
       const done =
         patch.pinned !== undefined ? (thread.pinned ? 'pinned' : 'unpinned') : patch.locked !== undefined ? (thread.locked ? 'locked' : 'unlocked') : thread.hidden ? 'thread-hidden' : 'thread-shown';
       return reply.redirect(`${threadUrl(access, thread.id)}?done=${done}`, 303);

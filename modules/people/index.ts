@@ -1,5 +1,5 @@
 // The people module: accounts, sign-in and API tokens.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { createPeopleService, type PeopleService } from './service.js';
 import routes from './routes.js';
 
@@ -9,10 +9,16 @@ declare module '../../server/context.js' {
   }
 }
 
-const peopleModule: FastifyPluginAsync = async (fastify) => {
-  fastify.cc.people = createPeopleService(fastify.cc);
-  // Client addresses are kept no longer than the sign-in limits need them.
-  fastify.cc.scheduler.register('people:forget-sign-in-links', (now) => void fastify.cc.people.forgetOldSignInLinks(now));
-  await fastify.register(routes);
-};
-export default peopleModule;
+export default fp(
+  async (fastify) => {
+    const { database, clock, mailer, baseUrl, scheduler } = fastify.cc;
+    const people = createPeopleService({ database, clock, mailer, baseUrl });
+    fastify.cc.people = people;
+    // Client addresses are kept no longer than the sign-in limits need them.
+    scheduler.register('people:forget-sign-in-links', async (now) => {
+      await people.forgetOldSignInLinks(now);
+    });
+    await fastify.register(routes);
+  },
+  { name: 'people', dependencies: [] },
+);

@@ -26,7 +26,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       requireRole(request, 'admin');
-      const { token } = people.createApiToken(request.body.email);
+      const { token } = await people.createApiToken(request.body.email);
       return reply.code(201).send({ token });
     },
   );
@@ -65,7 +65,7 @@ const routes: FastifyPluginAsync = async (app) => {
     if (request.validationError || !email) error = 'Enter your email address.';
     else {
       try {
-        people.requestSignIn({ email, ip: request.ip, next });
+        await people.requestSignIn({ email, ip: request.ip, next });
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode;
         if (status === 400) error = 'Enter an email address like name@library.org.';
@@ -81,7 +81,7 @@ const routes: FastifyPluginAsync = async (app) => {
   // The emailed link opens a confirm page; only the button press signs in, so mail scanners that
   // follow links cannot spend the single use.
   fastify.get('/sign-in/:token', { schema: { hide: true, params: Type.Object({ token: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
-    const check = people.checkSignInLink(request.params.token);
+    const check = await people.checkSignInLink(request.params.token);
     if (!check.ok) {
       return reply.page('people/sign-in', { title: 'Sign in', next: '/', error: 'That sign-in link has expired or has already been used. Ask for a new one below.', minutes: SIGN_IN_LINK_MINUTES }, 400);
     }
@@ -94,9 +94,9 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       if (request.validationError) throw new BadInput('The sign-in link is missing.');
       try {
-        const { sessionToken, next } = people.consumeSignIn(request.body.token);
+        const { sessionToken, next } = await people.consumeSignIn(request.body.token);
         // A fresh session id at every sign-in (no fixation); an older cookie is simply replaced.
-        if (request.sessionToken) people.signOut(request.sessionToken);
+        if (request.sessionToken) await people.signOut(request.sessionToken);
         reply.setCookie(SESSION_COOKIE, sessionToken, sessionCookieOptions(prefix, secure, SESSION_DAYS * 86400));
         return reply.redirect(`${prefix}${next === '/' ? '/my' : next}`, 303);
       } catch (err) {
@@ -107,7 +107,7 @@ const routes: FastifyPluginAsync = async (app) => {
   );
 
   fastify.post('/sign-out', { schema: { hide: true } }, async (request, reply) => {
-    if (request.sessionToken) people.signOut(request.sessionToken);
+    if (request.sessionToken) await people.signOut(request.sessionToken);
     reply.clearCookie(SESSION_COOKIE, { path: prefix || '/' });
     return reply.redirect(`${prefix}/`, 303);
   });
@@ -147,7 +147,7 @@ const routes: FastifyPluginAsync = async (app) => {
           400,
         );
       }
-      people.updateProfile(user.id, { name: body.name.trim(), timezone: zone, digestOptOut: !body.digest });
+      await people.updateProfile(user.id, { name: body.name.trim(), timezone: zone, digestOptOut: !body.digest });
       return reply.redirect(`${prefix}/profile?saved=1`, 303);
     },
   );

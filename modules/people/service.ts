@@ -1,11 +1,22 @@
 // People: accounts, passwordless sign-in links, browser sessions and API tokens.
-import { and, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm';
-import type { AppContext } from '../../server/context.js';
+import { and, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { Clock } from '../../server/clock.js';
+import type { AppDatabase, Db } from '../../server/db.js';
+import type { Mailer } from '../../server/mailer.js';
 import { hashToken, newToken } from '../../server/crypto.js';
 import { BadInput, NotFound, TooManyRequests } from '../../server/errors.js';
 import { apiTokens, authSessions, signInLinks, users, type Role } from './schema.js';
 
 export type User = typeof users.$inferSelect;
+
+declare module '../../server/panels.js' {
+  interface PanelPlaces {
+    /** "My courses", once per signed-in user. */
+    my: { user: User; now: Date };
+    /** The admin dashboard. */
+    admin: { user: User; now: Date };
+  }
+}
 
 export const SIGN_IN_LINK_MINUTES = 15;
 export const SESSION_DAYS = 30;
@@ -38,124 +49,140 @@ export function safeNext(next: unknown): string {
   return next.slice(0, 500);
 }
 
-export function createPeopleService(ctx: AppContext) {
-  const { clock } = ctx;
-  const db = () => ctx.db;
+export interface PeopleDeps {
+  database: AppDatabase;
+  clock: Clock;
+  mailer: Mailer;
+  /** The absolute URL of the plugin's root, for the links in sign-in mail. */
+  baseUrl: string;
+}
 
-  const byEmail = (email: string) => db().select().from(users).where(eq(users.email, email)).get();
-  // The two lookups behind every request are prepared once.
-  const sessionUserStmt = ctx.db
-    .select({ user: users })
-    .from(authSessions)
-    .innerJoin(users, eq(users.id, authSessions.userId))
-    .where(and(eq(authSessions.idHash, sql.placeholder('hash')), gt(authSessions.expiresAt, sql.placeholder('now'))))
-    .prepare();
-  const tokenUserStmt = ctx.db
-    .select()
-    .from(users)
-    .where(eq(users.id, sql`(select ${apiTokens.userId} from ${apiTokens} where ${apiTokens.tokenHash} = ${sql.placeholder('hash')} and ${apiTokens.revokedAt} is null)`))
-    .prepare();
+/** The user with this (normalised) address, read through `q` (the read connection, or a transaction's tx). */
+async function byEmail(q: Db, email: string): Promise<User | undefined> {
+  const [u] = await q.select().from(users).where(eq(users.email, email)).limit(1);
+  return u;
+}
 
+/** The people service: accounts, sign-in links, sessions and API tokens. */
+export function createPeopleService({ database, clock, mailer, baseUrl }: PeopleDeps) {
   const service = {
     /** The user with this address, or undefined. */
-    findByEmail(email: string): User | undefined {
-      return byEmail(normaliseEmail(email));
+    async findByEmail(email: string): Promise<User | undefined> {
+      return byEmail(database.db, normaliseEmail(email));
     },
 
-    /** The user with this id, or throws 404. */
-    get(id: number): User {
-      const u = db().select().from(users).where(eq(users.id, id)).get();
+    /** The user with this id, or throws 404. Inside a transaction, pass its `tx`. */
+    async get(id: number, tx: Db = database.db): Promise<User> {
+      const [u] = await tx.select().from(users).where(eq(users.id, id)).limit(1);
       if (!u) throw new NotFound('User');
       return u;
     },
 
     /** Create a user, or update name and role of an existing one (the CLI's `user add`). */
-    upsert(input: { email: string; name?: string; role?: Role }): User {
+    async upsert(input: { email: string; name?: string; role?: Role }): Promise<User> {
       const email = normaliseEmail(input.email);
-      const existing = byEmail(email);
-      if (existing) {
-        const patch: Partial<User> = {};
-        if (input.name !== undefined && input.name !== existing.name) patch.name = input.name;
-        if (input.role !== undefined && input.role !== existing.role) patch.role = input.role;
-        if (Object.keys(patch).length === 0) return existing;
-        return db().update(users).set(patch).where(eq(users.id, existing.id)).returning().get();
-      }
-      return db()
-        .insert(users)
-        .values({ email, name: input.name ?? '', role: input.role ?? 'learner', createdAt: clock.now() })
-        .returning()
-        .get();
+      return database.transaction(async (tx) => {
+        const existing = await byEmail(tx, email);
+        if (existing) {
+          const patch: Partial<User> = {};
+          if (input.name !== undefined && input.name !== existing.name) patch.name = input.name;
+          if (input.role !== undefined && input.role !== existing.role) patch.role = input.role;
+          if (Object.keys(patch).length === 0) return existing;
+          const [updated] = await tx.update(users).set(patch).where(eq(users.id, existing.id)).returning();
+          return updated;
+        }
+        const [created] = await tx
+          .insert(users)
+          .values({ email, name: input.name ?? '', role: input.role ?? 'learner', createdAt: clock.now() })
+          .returning();
+        return created;
+      });
     },
 
-    /** Find or create a learner account for an address (bookings, token issue); never changes a role. */
-    ensure(email: string, name?: string): User {
+    /**
+     * Find or create a learner account for an address (bookings, token issue) inside the caller's transaction `tx`;
+     * never changes a role.
+     */
+    async ensure(tx: Db, email: string, name?: string): Promise<User> {
       const e = normaliseEmail(email);
-      const existing = byEmail(e);
+      const existing = await byEmail(tx, e);
       if (existing) {
-        if (name && !existing.name) return db().update(users).set({ name }).where(eq(users.id, existing.id)).returning().get();
+        if (name && !existing.name) {
+          const [named] = await tx.update(users).set({ name }).where(eq(users.id, existing.id)).returning();
+          return named;
+        }
         return existing;
       }
-      return service.upsert({ email: e, name, role: 'learner' });
+      const [created] = await tx.insert(users).values({ email: e, name: name ?? '', role: 'learner', createdAt: clock.now() }).returning();
+      return created;
     },
 
     /** Update the learner's own profile settings. */
-    updateProfile(userId: number, patch: { name?: string; timezone?: string | null; digestOptOut?: boolean }): User {
-      return db().update(users).set(patch).where(eq(users.id, userId)).returning().get();
+    async updateProfile(userId: number, patch: { name?: string; timezone?: string | null; digestOptOut?: boolean }): Promise<User> {
+      return database.transaction(async (tx) => {
+        const [u] = await tx.update(users).set(patch).where(eq(users.id, userId)).returning();
+        if (!u) throw new NotFound('User');
+        return u;
+      });
     },
 
     /** Delete sign-in links that expired more than SIGN_IN_LINKS_KEPT_HOURS ago (a scheduled job); returns how many. */
-    forgetOldSignInLinks(now: Date): number {
+    async forgetOldSignInLinks(now: Date): Promise<number> {
       const cutoff = new Date(now.getTime() - SIGN_IN_LINKS_KEPT_HOURS * 3_600_000);
-      return db().delete(signInLinks).where(lt(signInLinks.expiresAt, cutoff)).run().changes;
+      return database.transaction(async (tx) => {
+        const gone = await tx.delete(signInLinks).where(lt(signInLinks.expiresAt, cutoff)).returning({ id: signInLinks.id });
+        return gone.length;
+      });
     },
 
     /**
      * Email a single-use sign-in link. Unknown addresses get no mail but the same answer (no account probing).
      * Throws 429 past the per-address or per-IP limit.
      */
-    requestSignIn(input: { email: string; ip: string; next?: string | null }): { sent: boolean } {
+    async requestSignIn(input: { email: string; ip: string; next?: string | null }): Promise<{ sent: boolean }> {
       const email = normaliseEmail(input.email);
       const now = clock.now();
       const windowStart = new Date(now.getTime() - SIGN_IN_LINK_MINUTES * 60_000);
-      const count = (cond: ReturnType<typeof eq>) =>
-        db()
-          .select({ n: sql<number>`count(*)` })
-          .from(signInLinks)
-          .where(and(cond, gte(signInLinks.createdAt, windowStart)))
-          .get()?.n ?? 0;
-      if (count(eq(signInLinks.email, email)) >= SIGN_IN_LIMIT_PER_EMAIL || count(eq(signInLinks.ip, input.ip)) >= SIGN_IN_LIMIT_PER_IP) {
-        throw new TooManyRequests(`Too many sign-in requests. Wait ${SIGN_IN_LINK_MINUTES} minutes and try again.`);
-      }
-      const user = byEmail(email);
       const token = newToken();
       const next = safeNext(input.next);
-      db().transaction((tx) => {
+      return database.transaction(async (tx) => {
+        // Counted in the transaction that adds the link: concurrent requests for one address queue behind each other,
+        // so none slips past the limit on a count made before another's insert.
+        const count = async (cond: SQL) => {
+          const [row] = await tx
+            .select({ n: sql<number>`count(*)` })
+            .from(signInLinks)
+            .where(and(cond, gte(signInLinks.createdAt, windowStart)));
+          return Number(row?.n ?? 0);
+        };
+        if ((await count(eq(signInLinks.email, email))) >= SIGN_IN_LIMIT_PER_EMAIL || (await count(eq(signInLinks.ip, input.ip))) >= SIGN_IN_LIMIT_PER_IP) {
+          throw new TooManyRequests(`Too many sign-in requests. Wait ${SIGN_IN_LINK_MINUTES} minutes and try again.`);
+        }
+        const user = await byEmail(tx, email);
         // Every request counts toward the limit, also for unknown addresses.
-        tx.insert(signInLinks)
-          .values({
-            tokenHash: hashToken(token),
-            email,
-            ip: input.ip,
-            next,
-            createdAt: now,
-            expiresAt: new Date(now.getTime() + SIGN_IN_LINK_MINUTES * 60_000),
-          })
-          .run();
+        await tx.insert(signInLinks).values({
+          tokenHash: hashToken(token),
+          email,
+          ip: input.ip,
+          next,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + SIGN_IN_LINK_MINUTES * 60_000),
+        });
         if (user) {
-          ctx.mailer.enqueue(tx, {
+          await mailer.enqueue(tx, {
             to: email,
             subject: 'Your sign-in link',
             template: 'sign-in-link',
-            data: { name: user.name || email, url: `${ctx.baseUrl}/sign-in/${token}`, minutes: SIGN_IN_LINK_MINUTES },
+            data: { name: user.name || email, url: `${baseUrl}/sign-in/${token}`, minutes: SIGN_IN_LINK_MINUTES },
           });
         }
+        return { sent: Boolean(user) };
       });
-      return { sent: Boolean(user) };
     },
 
     /** Whether a sign-in link is still usable (for the confirm page); does not consume it. */
-    checkSignInLink(token: string): { ok: true; email: string } | { ok: false; reason: 'used' | 'expired' | 'unknown' } {
-      const link = db().select().from(signInLinks).where(eq(signInLinks.tokenHash, hashToken(token))).get();
+    async checkSignInLink(token: string): Promise<{ ok: true; email: string } | { ok: false; reason: 'used' | 'expired' | 'unknown' }> {
+      const [link] = await database.db.select().from(signInLinks).where(eq(signInLinks.tokenHash, hashToken(token))).limit(1);
       if (!link) return { ok: false, reason: 'unknown' };
       if (link.usedAt) return { ok: false, reason: 'used' };
       if (link.expiresAt.getTime() <= clock.now().getTime()) return { ok: false, reason: 'expired' };
@@ -163,56 +190,66 @@ export function createPeopleService(ctx: AppContext) {
     },
 
     /** Consume a sign-in link (once) and open a new session; returns the session cookie value. */
-    consumeSignIn(token: string): { sessionToken: string; user: User; next: string } {
+    async consumeSignIn(token: string): Promise<{ sessionToken: string; user: User; next: string }> {
       const now = clock.now();
-      return db().transaction((tx) => {
+      return database.transaction(async (tx) => {
         // The conditional update is the single-use guarantee: only one request can flip used_at.
-        const link = tx
+        const [link] = await tx
           .update(signInLinks)
           .set({ usedAt: now })
           .where(and(eq(signInLinks.tokenHash, hashToken(token)), isNull(signInLinks.usedAt), gt(signInLinks.expiresAt, now)))
-          .returning()
-          .get();
+          .returning();
         if (!link) throw new BadInput('This sign-in link has expired or has already been used. Ask for a new one.');
-        const user = tx.select().from(users).where(eq(users.email, link.email)).get();
+        const user = await byEmail(tx, link.email);
         if (!user) throw new BadInput('This sign-in link has expired or has already been used. Ask for a new one.');
         const sessionToken = newToken();
-        tx.insert(authSessions)
-          .values({
-            idHash: hashToken(sessionToken),
-            userId: user.id,
-            createdAt: now,
-            expiresAt: new Date(now.getTime() + SESSION_DAYS * 86_400_000),
-          })
-          .run();
+        await tx.insert(authSessions).values({
+          idHash: hashToken(sessionToken),
+          userId: user.id,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + SESSION_DAYS * 86_400_000),
+        });
         return { sessionToken, user, next: link.next ?? '/' };
       });
     },
 
     /** The user behind a session cookie, if the session is live. */
-    userForSession(sessionToken: string): User | undefined {
-      const now = clock.now().getTime();
-      const hash = hashToken(sessionToken);
-      return sessionUserStmt.get({ hash, now })?.user;
+    async userForSession(sessionToken: string): Promise<User | undefined> {
+      const [row] = await database.db
+        .select({ user: users })
+        .from(authSessions)
+        .innerJoin(users, eq(users.id, authSessions.userId))
+        .where(and(eq(authSessions.idHash, hashToken(sessionToken)), gt(authSessions.expiresAt, clock.now())))
+        .limit(1);
+      return row?.user;
     },
 
     /** End a browser session. */
-    signOut(sessionToken: string): void {
-      db().delete(authSessions).where(eq(authSessions.idHash, hashToken(sessionToken))).run();
+    async signOut(sessionToken: string): Promise<void> {
+      await database.transaction(async (tx) => {
+        await tx.delete(authSessions).where(eq(authSessions.idHash, hashToken(sessionToken)));
+      });
     },
 
     /** Issue an API token for a user (creating a learner account if the address is new). */
-    createApiToken(email: string): { token: string; user: User } {
-      const user = service.ensure(email);
+    async createApiToken(email: string): Promise<{ token: string; user: User }> {
       const token = `cc_${newToken()}`;
-      db().insert(apiTokens).values({ tokenHash: hashToken(token), userId: user.id, createdAt: clock.now() }).run();
-      return { token, user };
+      return database.transaction(async (tx) => {
+        const user = await service.ensure(tx, email);
+        await tx.insert(apiTokens).values({ tokenHash: hashToken(token), userId: user.id, createdAt: clock.now() });
+        return { token, user };
+      });
     },
 
     /** The user behind an API token, if it is not revoked. */
-    userForApiToken(token: string): User | undefined {
-      const hash = hashToken(token);
-      return tokenUserStmt.get({ hash });
+    async userForApiToken(token: string): Promise<User | undefined> {
+      const [row] = await database.db
+        .select({ user: users })
+        .from(apiTokens)
+        .innerJoin(users, eq(users.id, apiTokens.userId))
+        .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
+        .limit(1);
+      return row?.user;
     },
   };
   return service;

@@ -1,5 +1,5 @@
 // The sessions module: live sessions per cohort, links, attendance, calendars, reminders and their pages.
-import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { createSessionService, type SessionService } from './service.js';
 import { registerSessionPanels } from './panels.js';
 import routes from './routes.js';
@@ -10,24 +10,34 @@ declare module '../../server/context.js' {
   }
 }
 
-const sessionsModule: FastifyPluginAsync = async (fastify) => {
-  const ctx = fastify.cc;
-  const sessions = createSessionService(ctx);
-  ctx.sessions = sessions;
-  // Sessions appear with a new cohort and follow it when it moves (the hook runs inside the cohort's transaction).
-  ctx.cohorts.onChange((tx, cohort) => sessions.onCohortChange(tx, cohort));
-  ctx.cohorts.setSessionLister((cohort) => sessions.list(cohort).map((s) => ({ id: s.id, week: s.week, startsAt: s.startsAt, endsAt: s.endsAt })));
-  // Reminders are derived from the sessions' instants on each tick: moves and restarts need no rescheduling.
-  ctx.scheduler.register('sessions:reminders', (now) => {
-    sessions.sendReminders(now);
-  });
-  registerSessionPanels(ctx, sessions);
-  // Cohorts made before this module existed (or before a slot was added) get their sessions now.
-  try {
-    sessions.ensureAll();
-  } catch (err) {
-    fastify.log.error({ err }, 'could not materialise live sessions for existing cohorts; they will be made on first read');
-  }
-  await fastify.register(routes);
-};
-export default sessionsModule;
+export default fp(
+  async (fastify) => {
+    const ctx = fastify.cc;
+    const sessions = createSessionService({
+      database: ctx.database,
+      clock: ctx.clock,
+      mailer: ctx.mailer,
+      events: ctx.events,
+      baseUrl: ctx.baseUrl,
+      people: ctx.people,
+      courses: ctx.courses,
+      cohorts: ctx.cohorts,
+    });
+    ctx.sessions = sessions;
+    // Sessions appear with a new cohort and follow it when it moves (the reaction runs inside the cohort's transaction).
+    ctx.events.on('cohort.changed', async (tx, { cohort }) => sessions.onCohortChange(tx, cohort));
+    // Reminders are derived from the sessions' instants on each tick: moves and restarts need no rescheduling.
+    ctx.scheduler.register('sessions:reminders', async (now) => {
+      await sessions.sendReminders(now);
+    });
+    registerSessionPanels({ panels: ctx.panels, prefix: ctx.prefix, cohorts: ctx.cohorts }, sessions);
+    // Cohorts made before this module existed (or before a slot was added) get their sessions now.
+    try {
+      await sessions.ensureAll();
+    } catch (err) {
+      fastify.log.error({ err }, 'could not materialise live sessions for existing cohorts; they will be made on first read');
+    }
+    await fastify.register(routes);
+  },
+  { name: 'sessions', dependencies: ['people', 'courses', 'cohorts'] },
+);

@@ -1,6 +1,6 @@
 // Session panels on shared pages: the cohort home and week page (join, recording, "I watched"), the staff page.
-import type { AppContext } from '../../server/context.js';
-import type { CohortAccess } from '../cohorts/service.js';
+import type { Panels } from '../../server/panels.js';
+import type { CohortAccess, CohortService } from '../cohorts/service.js';
 import { formatInstant, formatTime } from '../../server/time.js';
 import { zoneFor, type SessionService, type SessionView } from './service.js';
 
@@ -40,9 +40,9 @@ function sessionItem(access: CohortAccess, s: SessionView, now: Date, prefix: st
 }
 
 /** Register the sessions module's panels. */
-export function registerSessionPanels(ctx: AppContext, sessions: SessionService): void {
-  const learnerPanel = (access: CohortAccess, now: Date, week: number | null) => {
-    const list = sessions.listFor(access, week ?? undefined);
+export function registerSessionPanels(ctx: { panels: Panels; prefix: string; cohorts: CohortService }, sessions: SessionService): void {
+  const learnerPanel = async (access: CohortAccess, now: Date, week: number | null) => {
+    const list = await sessions.listFor(access, week ?? undefined);
     if (list.length === 0) return null;
     const cohortId = access.cohort.id;
     return {
@@ -66,18 +66,13 @@ export function registerSessionPanels(ctx: AppContext, sessions: SessionService)
   // "My courses": the next few sessions across the person's cohorts, with the join button when it is time.
   ctx.panels.register('my', {
     order: 10,
-    render: ({ user, now }) => {
-      const upcoming = sessions
-        .ownCohorts(user)
-        .flatMap((cohort) => {
-          const access: CohortAccess = { cohort, user, role: ctx.cohorts.roleIn(user, cohort.id) ?? 'learner' };
-          return sessions
-            .listFor(access)
-            .filter((s) => !s.ended)
-            .map((s) => ({ s, access }));
-        })
-        .sort((a, b) => a.s.startsAt.getTime() - b.s.startsAt.getTime())
-        .slice(0, 3);
+    render: async ({ user, now }) => {
+      const all: Array<{ s: SessionView; access: CohortAccess }> = [];
+      for (const { cohort, role } of await sessions.ownMemberships(user)) {
+        const access: CohortAccess = { cohort, user, role };
+        for (const s of await sessions.listFor(access)) if (!s.ended) all.push({ s, access });
+      }
+      const upcoming = all.sort((a, b) => a.s.startsAt.getTime() - b.s.startsAt.getTime()).slice(0, 3);
       if (upcoming.length === 0) return null;
       return {
         partial: 'sessions/my',
@@ -95,12 +90,12 @@ export function registerSessionPanels(ctx: AppContext, sessions: SessionService)
 
   ctx.panels.register('cohort-staff', {
     order: 10,
-    render: ({ access }) => {
-      const list = sessions.listFor(access);
+    render: async ({ access }) => {
+      const list = await sessions.listFor(access);
       if (list.length === 0) return null;
       const zone = zoneFor(access.user, access.cohort);
-      const learnerCount = ctx.cohorts.learners(access.cohort.id).length;
-      const counts = sessions.markCounts(list.map((s) => s.id));
+      const learnerCount = (await ctx.cohorts.learners(access.cohort.id)).length;
+      const counts = await sessions.markCounts(list.map((s) => s.id));
       return {
         partial: 'sessions/staff',
         model: {

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DateTime } from 'luxon';
 import { requireUser } from '../../server/plugins/auth.js';
-import { Forbidden, NotFound } from '../../server/errors.js';
+import { BadInput, Forbidden, NotFound } from '../../server/errors.js';
 import { IdParam, Instant, problemResponses } from '../../server/schemas.js';
 import { formatDay, formatInstant, formatTime } from '../../server/time.js';
 import { safeNext } from '../people/service.js';
@@ -48,7 +48,7 @@ function sessionDoc(v: SessionView) {
   };
 }
 
-/** Service messages name API fields; the form names what people see. */
+/** Service messages name API fields ("joinUrl must be …"); the form names what people see. */
 function friendly(message: string): string {
   return message
     .replace(/^joinUrl/, 'The join link')
@@ -85,7 +85,7 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.Array(SessionDoc), ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => sessions.listFor(cohorts.access(request.user, request.params.id)).map(sessionDoc),
+    async (request) => (await sessions.listFor(await cohorts.access(request.user, request.params.id))).map(sessionDoc),
   );
 
   fastify.get(
@@ -99,8 +99,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { access, session } = sessions.getScoped(request.user, request.params.id);
-      return sessionDoc(sessions.viewOne(access, session));
+      const { access, session } = await sessions.getScoped(request.user, request.params.id);
+      return sessionDoc(await sessions.viewOne(access, session));
     },
   );
 
@@ -128,15 +128,15 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { access, session } = sessions.getScoped(request.user, request.params.id, ['instructor', 'admin']);
+      const { access, session } = await sessions.getScoped(request.user, request.params.id, ['instructor', 'admin']);
       const b = request.body;
-      const updated = sessions.update(access, session, {
+      const updated = await sessions.update(access, session, {
         joinUrl: b.joinUrl,
         recordingUrl: b.recordingUrl,
         startsAt: b.startsAt === undefined ? undefined : new Date(b.startsAt),
         durationMinutes: b.durationMinutes,
       });
-      return sessionDoc(sessions.viewOne(access, updated));
+      return sessionDoc(await sessions.viewOne(access, updated));
     },
   );
 
@@ -156,8 +156,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { access, session } = sessions.getScoped(request.user, request.params.id, ['instructor', 'admin']);
-      return sessions.sheet(access, session).map((r) => ({ learner: r.email, name: r.name, kind: r.kind }));
+      const { access, session } = await sessions.getScoped(request.user, request.params.id, ['instructor', 'admin']);
+      return (await sessions.sheet(access, session)).map((r) => ({ learner: r.email, name: r.name, kind: r.kind }));
     },
   );
 
@@ -182,8 +182,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request) => {
-      const { access, session } = sessions.getScoped(request.user, request.params.id, ['instructor', 'admin']);
-      const r = sessions.markAttendance(access, session, request.body.learner, request.body.attended);
+      const { access, session } = await sessions.getScoped(request.user, request.params.id, ['instructor', 'admin']);
+      const r = await sessions.markAttendance(access, session, request.body.learner, request.body.attended);
       return { sessionId: session.id, ...r };
     },
   );
@@ -200,8 +200,8 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(request.user, request.params.id);
-      sessions.markWatched(access, session);
+      const { access, session } = await sessions.getScoped(request.user, request.params.id);
+      await sessions.markWatched(access, session);
       return reply.code(204).send(null);
     },
   );
@@ -220,11 +220,11 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       let user = request.user;
       if (request.query.token !== undefined) {
-        user = sessions.userForFeed(request.query.token);
+        user = await sessions.userForFeed(request.query.token);
         if (!user) throw new Forbidden('This calendar address has been turned off or replaced.');
       }
-      const access = cohorts.access(user, request.params.id);
-      return sendCalendar(reply, sessions.cohortCalendar(access.cohort), `cohort-${access.cohort.id}.ics`);
+      const access = await cohorts.access(user, request.params.id);
+      return sendCalendar(reply, await sessions.cohortCalendar(access.cohort), `cohort-${access.cohort.id}.ics`);
     },
   );
 
@@ -239,7 +239,7 @@ const routes: FastifyPluginAsync = async (app) => {
       },
     },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(request.user, request.params.id);
+      const { access, session } = await sessions.getScoped(request.user, request.params.id);
       return sendCalendar(reply, sessions.sessionCalendar(access.cohort, session), `session-${session.id}.ics`);
     },
   );
@@ -257,7 +257,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const user = requireUser(request);
-      const feed = sessions.createFeed(user.id);
+      const feed = await sessions.createFeed(user.id);
       return reply.code(201).send({ url: feed.url, createdAt: feed.createdAt.toISOString() });
     },
   );
@@ -273,7 +273,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const user = requireUser(request);
-      const feed = sessions.activeFeed(user.id);
+      const feed = await sessions.activeFeed(user.id);
       return { active: Boolean(feed), createdAt: feed ? feed.createdAt.toISOString() : null };
     },
   );
@@ -289,7 +289,7 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const user = requireUser(request);
-      sessions.revokeFeed(user.id);
+      await sessions.revokeFeed(user.id);
       return reply.code(204).send(null);
     },
   );
@@ -299,9 +299,9 @@ const routes: FastifyPluginAsync = async (app) => {
     '/calendar/:token(^[A-Za-z0-9_-]{20,200}).ics',
     { schema: { hide: true, params: Type.Object({ token: Type.String({ maxLength: 200 }) }) } },
     async (request, reply) => {
-      const user = sessions.userForFeed(request.params.token);
+      const user = await sessions.userForFeed(request.params.token);
       if (!user) throw new NotFound('Calendar feed');
-      return sendCalendar(reply, sessions.feedCalendar(user), null);
+      return sendCalendar(reply, await sessions.feedCalendar(user), null);
     },
   );
 
@@ -348,7 +348,7 @@ const routes: FastifyPluginAsync = async (app) => {
     '/teach/sessions/:id',
     { schema: { hide: true, params: IdParam, querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 10 })) }) } },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
+      const { access, session } = await sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
       return editorPage(reply, access, session, { saved: request.query.saved === '1' });
     },
   );
@@ -371,7 +371,7 @@ const routes: FastifyPluginAsync = async (app) => {
       attachValidation: true,
     },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
+      const { access, session } = await sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
       const body = request.body ?? {};
       const form = { joinUrl: body.joinUrl ?? '', recordingUrl: body.recordingUrl ?? '' };
       const fail = (error: string) => editorPage(reply, access, session, { form, error, formDate: body.date, formTime: body.time, formDuration: body.durationMinutes }, 400);
@@ -383,21 +383,21 @@ const routes: FastifyPluginAsync = async (app) => {
       const duration = durationText === '' ? facts.durationMinutes : Number(durationText);
       const moving = date !== facts.date || time !== facts.time || duration !== facts.durationMinutes;
       try {
-        sessions.update(access, session, {
+        await sessions.update(access, session, {
           joinUrl: form.joinUrl.trim() === '' ? null : form.joinUrl,
           recordingUrl: form.recordingUrl.trim() === '' ? null : form.recordingUrl,
           ...(moving ? { localStart: { date, time }, durationMinutes: duration } : {}),
         });
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 400) throw err;
-        return fail(friendly((err as Error).message));
+        if (!(err instanceof BadInput)) throw err;
+        return fail(friendly(err.field ? `${err.field} ${err.reason}` : err.message));
       }
       return reply.redirect(`${prefix}/teach/sessions/${session.id}?saved=1`, 303);
     },
   );
 
-  function sheetPage(reply: FastifyReply, access: CohortAccess, row: SessionRow, extra: Record<string, unknown> = {}, status = 200) {
-    const learners = sessions.sheet(access, row).map((l) => ({
+  async function sheetPage(reply: FastifyReply, access: CohortAccess, row: SessionRow, extra: Record<string, unknown> = {}, status = 200) {
+    const learners = (await sessions.sheet(access, row)).map((l) => ({
       ...l,
       attended: l.kind === 'attended',
       watched: l.kind === 'watched',
@@ -419,7 +419,7 @@ const routes: FastifyPluginAsync = async (app) => {
     '/teach/sessions/:id/attendance',
     { schema: { hide: true, params: IdParam, querystring: Type.Object({ saved: Type.Optional(Type.String({ maxLength: 10 })) }) } },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
+      const { access, session } = await sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
       return sheetPage(reply, access, session, { saved: request.query.saved === '1' });
     },
   );
@@ -438,12 +438,12 @@ const routes: FastifyPluginAsync = async (app) => {
       attachValidation: true,
     },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
+      const { access, session } = await sessions.getScoped(requireUser(request), request.params.id, ['instructor', 'admin']);
       if (request.validationError) return sheetPage(reply, access, session, { error: 'The form could not be read; reload the page and try again.' }, 400);
       const raw = request.body?.attended;
       const ids = new Set((raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map(Number).filter((n) => Number.isInteger(n) && n > 0));
       try {
-        sessions.saveSheet(access, session, ids);
+        await sessions.saveSheet(access, session, ids);
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 409) throw err;
         return sheetPage(reply, access, session, { error: (err as Error).message }, 409);
@@ -463,24 +463,27 @@ const routes: FastifyPluginAsync = async (app) => {
       attachValidation: true,
     },
     async (request, reply) => {
-      const { access, session } = sessions.getScoped(requireUser(request), request.params.id);
-      sessions.markWatched(access, session);
+      const { access, session } = await sessions.getScoped(requireUser(request), request.params.id);
+      await sessions.markWatched(access, session);
       const back = safeNext(request.body?.back);
       return reply.redirect(`${prefix}${back === '/' ? `/cohorts/${access.cohort.id}` : back}`, 303);
     },
   );
 
   /** The calendar page: the feed (its address shown once, when made), rotate and turn off, and per-cohort downloads. */
-  function calendarPage(reply: FastifyReply, userId: number, extra: Record<string, unknown> = {}) {
+  async function calendarPage(reply: FastifyReply, userId: number, extra: Record<string, unknown> = {}) {
     const user = requireUser(reply.request);
-    const feed = sessions.activeFeed(userId);
-    const own = sessions.ownCohorts(user).map((cohort) => ({
-      id: cohort.id,
-      title: cohort.course.title,
-      starts: formatDay(cohort.timeline.startsAt, zoneFor(user, cohort)),
-      zone: cohort.timezone,
-      sessions: sessions.list(cohort).length,
-    }));
+    const feed = await sessions.activeFeed(userId);
+    const own = [];
+    for (const cohort of await sessions.ownCohorts(user)) {
+      own.push({
+        id: cohort.id,
+        title: cohort.course.title,
+        starts: formatDay(cohort.timeline.startsAt, zoneFor(user, cohort)),
+        zone: cohort.timezone,
+        sessions: (await sessions.list(cohort)).length,
+      });
+    }
     const zone = user.timezone ?? own[0]?.zone ?? 'UTC';
     return reply.page('sessions/calendar', {
       title: 'Your calendar',
@@ -497,14 +500,14 @@ const routes: FastifyPluginAsync = async (app) => {
 
   fastify.post('/calendar/feed', { schema: { hide: true, body: Type.Object({ _csrf: Type.Optional(Type.String()) }) }, attachValidation: true }, async (request, reply) => {
     const user = requireUser(request);
-    const feed = sessions.createFeed(user.id);
+    const feed = await sessions.createFeed(user.id);
     // The address is shown on this response only: we keep just its hash.
     return calendarPage(reply, user.id, { newFeed: { url: feed.url, webcal: feed.url.replace(/^https?:/, 'webcal:') } });
   });
 
   fastify.post('/calendar/revoke', { schema: { hide: true, body: Type.Object({ _csrf: Type.Optional(Type.String()) }) }, attachValidation: true }, async (request, reply) => {
     const user = requireUser(request);
-    const revoked = sessions.revokeFeed(user.id);
+    const revoked = await sessions.revokeFeed(user.id);
     return calendarPage(reply, user.id, { revoked });
   });
 };

@@ -37,6 +37,7 @@ const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export default fp(
   async (fastify, opts: { prefix: string; baseUrl: string; secureCookies: boolean }) => {
+    // Looked up per request: this plugin is registered before the people module sets the service.
     const people = () => fastify.cc.people;
     const baseOrigin = new URL(opts.baseUrl).origin;
     fastify.decorateRequest('user', null);
@@ -46,7 +47,7 @@ export default fp(
     fastify.addHook('onRequest', async (request) => {
       const header = request.headers.authorization;
       if (header?.startsWith('Bearer ')) {
-        const user = people().userForApiToken(header.slice(7).trim());
+        const user = await people().userForApiToken(header.slice(7).trim());
         if (!user) throw new NotSignedIn();
         request.user = user;
         request.authVia = 'token';
@@ -54,7 +55,7 @@ export default fp(
       }
       const cookie = request.cookies[SESSION_COOKIE];
       if (cookie) {
-        const user = people().userForSession(cookie);
+        const user = await people().userForSession(cookie);
         if (user) {
           request.user = user;
           request.authVia = 'session';

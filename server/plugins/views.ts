@@ -1,4 +1,5 @@
 // Handlebars pages: one layout, partials from views/partials, and reply.page() that adds what every page needs.
+import { channel } from 'node:diagnostics_channel';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
@@ -37,6 +38,13 @@ function listPartials(): Record<string, string> {
   }
   return partials;
 }
+
+/**
+ * Every page rendered, with its template and the whole model (layout included), for whoever subscribes: the
+ * benchmark's render-only baseline renders the same template with the same data and no database. Nothing is published
+ * without a subscriber.
+ */
+export const pageRendered = channel('cohort-course:page');
 
 const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -92,7 +100,9 @@ export default fp(
       // prints a value through its toString; once made, the same token is printed everywhere on the page.
       let token: string | undefined;
       const csrfToken = { toString: () => (token ??= this.generateCsrf()) };
-      return this.view(template, { ...layout, csrfToken, ...model });
+      const full = { ...layout, csrfToken, ...model };
+      if (pageRendered.hasSubscribers) pageRendered.publish({ template, model: full });
+      return this.view(template, full);
     });
   },
   { name: 'views', dependencies: ['@fastify/csrf-protection'] },

@@ -17,8 +17,8 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 /** A strategic-planning cohort in week 4, whose worksheet takes PDF or Word files up to 10 MB. */
-function week4() {
-  const s = setupCohort(t);
+async function week4() {
+  const s = await setupCohort(t);
   t.clock.set(s.cohort.timeline.weeks[3].opensAt);
   return s;
 }
@@ -32,14 +32,14 @@ describe('uploading a file', () => {
   });
 
   it('a learner uploads a PDF: stored under a random id beside the database, not in the web root, with its hash', async () => {
-    const s = week4();
+    const s = await week4();
     const res = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'My plan.pdf', content: PDF_BYTES });
     expect(res.statusCode).toBe(201);
     const file = res.json();
     expect(file).toMatchObject({ name: 'My plan.pdf', type: 'application/pdf', size: PDF_BYTES.length, url: `/api/v1/files/${file.id}` });
     expect(file.id).toMatch(/^[0-9a-f]{32}$/);
     expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const stored = join(dirname(t.ctx.database.sqlite.name), 'uploads', file.id);
+    const stored = join(dirname(t.ctx.database.connections.writer.name), 'uploads', file.id);
     expect(readFileSync(stored)).toEqual(PDF_BYTES);
     expect(existsSync(join(process.cwd(), 'public', file.id))).toBe(false);
     const own = (await s.asLearner('GET', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission`)).json();
@@ -48,7 +48,7 @@ describe('uploading a file', () => {
   });
 
   it('a submitted version keeps its files, even after the learner removes one from the working copy', async () => {
-    const s = week4();
+    const s = await week4();
     const a = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'a.pdf', content: PDF_BYTES })).json();
     const b = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'b.docx', content: DOCX_BYTES })).json();
     const { id } = (await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission`, { answers: { 'one-page': 'see file' }, submit: true })).json();
@@ -64,17 +64,17 @@ describe('uploading a file', () => {
   });
 
   it('a file larger than the assignment allows is refused with 413 and nothing is kept', async () => {
-    const s = week4();
+    const s = await week4();
     const big = Buffer.concat([PDF_BYTES, Buffer.alloc(10 * 1024 * 1024, 0x20)]);
     const res = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'big.pdf', content: big });
     expect(res.statusCode).toBe(413);
     expect(res.json().detail).toContain('10 MB');
-    const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
+    const dir = join(dirname(t.ctx.database.connections.writer.name), 'uploads');
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
   it('a type the assignment does not take is refused with 400, by extension and by content', async () => {
-    const s = week4();
+    const s = await week4();
     const exe = await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'plan.exe', content: PDF_BYTES });
     expect(exe.statusCode).toBe(400);
     expect(exe.json().detail).toContain('not an accepted type');
@@ -90,7 +90,7 @@ describe('uploading a file', () => {
   });
 
   it('a week without uploads, a request that is not multipart, or no file at all is 400', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     expect((await uploadAs(t, s.learner.token, s.cohort.id, 1, { name: 'a.pdf', content: PDF_BYTES })).statusCode).toBe(400);
     t.clock.set(s.cohort.timeline.weeks[3].opensAt);
     const json = await s.asLearner('POST', `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission/files`, { file: 'x' });
@@ -98,7 +98,7 @@ describe('uploading a file', () => {
   });
 
   it('at most five files at once (409), none after the grace end (409), none from instructors (403) or strangers (401)', async () => {
-    const s = week4();
+    const s = await week4();
     for (let i = 0; i < 5; i++) expect((await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: `p${i}.pdf`, content: PDF_BYTES })).statusCode).toBe(201);
     expect((await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'p6.pdf', content: PDF_BYTES })).statusCode).toBe(409);
     expect((await uploadAs(t, s.instructor.token, s.cohort.id, 4, { name: 'i.pdf', content: PDF_BYTES })).statusCode).toBe(403);
@@ -117,7 +117,7 @@ describe('malformed uploads', () => {
   ];
 
   it('a broken multipart body is a 400 (API) and a friendly page (form), never a 500, and leaves no file behind', async () => {
-    const s = week4();
+    const s = await week4();
     for (const [contentType, payload] of broken) {
       const res = await t.app.inject({
         method: 'POST',
@@ -139,7 +139,7 @@ describe('malformed uploads', () => {
       expect([400, 413], payload).toContain(res.statusCode);
       expect(res.body).toContain('role="alert"');
     }
-    const dir = join(dirname(t.ctx.database.sqlite.name), 'uploads');
+    const dir = join(dirname(t.ctx.database.connections.writer.name), 'uploads');
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -191,10 +191,10 @@ describe('malformed uploads', () => {
 
 describe('downloading a file', () => {
   it('its learner and the cohort’s instructors and admins get it as an attachment that browsers will not sniff', async () => {
-    const s = week4();
+    const s = await week4();
     const file = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'Łucja’s plan: v2?.pdf', content: PDF_BYTES })).json();
     expect(file.name).toBe('Łucja’s plan_ v2_.pdf');
-    const admin = apiAs(t.app, insertUser(t, 'admin').token);
+    const admin = apiAs(t.app, (await insertUser(t, 'admin')).token);
     for (const caller of [s.asLearner, s.asInstructor, admin]) {
       const res = await caller('GET', `/api/v1/files/${file.id}`);
       expect(res.statusCode).toBe(200);
@@ -207,10 +207,10 @@ describe('downloading a file', () => {
   });
 
   it('no other learner, no other cohort’s instructor and nobody signed out can fetch it; unknown ids are 404', async () => {
-    const s = week4();
+    const s = await week4();
     const file = (await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'mine.pdf', content: PDF_BYTES })).json();
-    const otherInstructor = insertUser(t, 'instructor');
-    const { cohort: elsewhere } = insertCohort(t, { instructor: otherInstructor.email });
+    const otherInstructor = await insertUser(t, 'instructor');
+    const { cohort: elsewhere } = await insertCohort(t, { instructor: otherInstructor.email });
     expect(elsewhere.id).not.toBe(s.cohort.id);
     expect((await s.asOther('GET', `/api/v1/files/${file.id}`)).statusCode).toBe(403);
     expect((await apiAs(t.app, otherInstructor.token)('GET', `/api/v1/files/${file.id}`)).statusCode).toBe(403);

@@ -4,11 +4,11 @@ import { apiAs } from '../helpers/http.js';
 import { enrolLearner, insertCohort, insertUser } from '../helpers/factories.js';
 
 /** A cohort of `course` with its instructor and two learners, each with an API caller. */
-export function setupCohort(t: TestApp, opts: { course?: string; startDate?: string; timezone?: string } = {}) {
-  const instructorUser = insertUser(t, 'instructor', 'Ines Instructor');
-  const { cohort } = insertCohort(t, { course: opts.course, startDate: opts.startDate, timezone: opts.timezone, instructor: instructorUser.email });
-  const learner = enrolLearner(t, cohort.id, 'Lena Learner');
-  const other = enrolLearner(t, cohort.id, 'Otto Other');
+export async function setupCohort(t: TestApp, opts: { course?: string; startDate?: string; timezone?: string } = {}) {
+  const instructorUser = await insertUser(t, 'instructor', 'Ines Instructor');
+  const { cohort } = await insertCohort(t, { course: opts.course, startDate: opts.startDate, timezone: opts.timezone, instructor: instructorUser.email });
+  const learner = await enrolLearner(t, cohort.id, 'Lena Learner');
+  const other = await enrolLearner(t, cohort.id, 'Otto Other');
   return {
     cohort,
     instructor: instructorUser,

@@ -33,8 +33,8 @@ const count = (html: string, needle: string) => html.split(needle).length - 1;
 
 describe('the learner’s worksheet page', () => {
   it('shows one labelled box per prompt with its hint and limit, the buttons, and the due date in the learner’s own zone', async () => {
-    const s = setupCohort(t);
-    t.ctx.people.updateProfile(s.learner.user.id, { timezone: 'America/New_York' });
+    const s = await setupCohort(t);
+    await t.ctx.people.updateProfile(s.learner.user.id, { timezone: 'America/New_York' });
     const browser = await signInBrowser(t, s.learner.email);
     const res = await browser.get(worksheet(s.cohort.id, 1));
     expect(res.statusCode).toBe(200);
@@ -54,7 +54,7 @@ describe('the learner’s worksheet page', () => {
   });
 
   it('saves a draft, then submits, from the form; the status follows', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const browser = await signInBrowser(t, s.learner.email);
     const url = worksheet(s.cohort.id, 1);
     const draft = await browser.post(url, { 'prompt-users': 'Families <b>and</b> carers', action: 'draft' });
@@ -70,30 +70,30 @@ describe('the learner’s worksheet page', () => {
     expect(after).toContain('Submitted. Your instructor will review it.');
     expect(after).toContain('Submitted, awaiting review');
     expect(after).toContain('Submitted versions (1)');
-    expect(t.ctx.assignments.find(s.cohort.id, s.learner.user.id, 1)).toMatchObject({ status: 'submitted', version: 1 });
+    expect(await t.ctx.assignments.find(s.cohort.id, s.learner.user.id, 1)).toMatchObject({ status: 'submitted', version: 1 });
   });
 
   it('a too-long answer comes back with a clear message and the typed text kept (400)', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const browser = await signInBrowser(t, s.learner.email);
     const res = await browser.post(worksheet(s.cohort.id, 1), { 'prompt-users': 'y'.repeat(3001), 'prompt-gap': 'keep me', action: 'submit' });
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('role="alert"');
     expect(res.body).toContain('allows at most 3000 characters');
     expect(res.body).toContain('keep me</textarea>');
-    expect(t.ctx.assignments.find(s.cohort.id, s.learner.user.id, 1)).toBeUndefined();
+    expect(await t.ctx.assignments.find(s.cohort.id, s.learner.user.id, 1)).toBeUndefined();
   });
 
   it('a form without its CSRF token is refused (403) and saves nothing', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const browser = await signInBrowser(t, s.learner.email);
     const res = await browser.post(worksheet(s.cohort.id, 1), { 'prompt-users': 'x', action: 'draft' }, { csrf: null });
     expect(res.statusCode).toBe(403);
-    expect(t.ctx.assignments.find(s.cohort.id, s.learner.user.id, 1)).toBeUndefined();
+    expect(await t.ctx.assignments.find(s.cohort.id, s.learner.user.id, 1)).toBeUndefined();
   });
 
   it('choose-k weeks show the options as checkboxes in a fieldset with a legend', async () => {
-    const s = setupCohort(t, { course: 'library-partnerships' });
+    const s = await setupCohort(t, { course: 'library-partnerships' });
     const browser = await signInBrowser(t, s.learner.email);
     const url = worksheet(s.cohort.id, 1);
     const html = (await browser.get(url)).body;
@@ -107,7 +107,7 @@ describe('the learner’s worksheet page', () => {
   });
 
   it('uploads a file with the answers in one multipart form; the CSRF token is still required', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     t.clock.set(s.cohort.timeline.weeks[3].opensAt);
     const browser = await signInBrowser(t, s.learner.email);
     const url = worksheet(s.cohort.id, 4);
@@ -145,7 +145,7 @@ describe('the learner’s worksheet page', () => {
   });
 
   it('after the due date it warns that work will be late; after the grace end it says so clearly and refuses (409)', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const url = worksheet(s.cohort.id, 1);
     t.clock.set(new Date(s.cohort.timeline.weeks[0].dueAt.getTime() + 60_000));
     let browser = await signInBrowser(t, s.learner.email);
@@ -163,7 +163,7 @@ describe('the learner’s worksheet page', () => {
   });
 
   it('shows the instructor’s feedback beside each answer and every earlier version', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const { id } = (await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'v1 text' }, submit: true })).json();
     await s.asInstructor('POST', `/api/v1/submissions/${id}/review`, { outcome: 'needs_revision', feedback: 'Overall: dig deeper', promptFeedback: { users: 'Who is missing?' } });
     const browser = await signInBrowser(t, s.learner.email);
@@ -177,7 +177,7 @@ describe('the learner’s worksheet page', () => {
   });
 
   it('signed-out visitors are sent to sign in; instructors see the week summary instead of a form', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const anon = await new Browser(t.app).get(worksheet(s.cohort.id, 1));
     expect(anon.statusCode).toBe(303);
     expect(anon.headers.location).toContain('/sign-in?next=');
@@ -193,7 +193,7 @@ describe('the learner’s worksheet page', () => {
 
 describe('instructor pages', () => {
   it('the review queue lists work awaiting review, oldest first, filtered by week and status', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     await s.asOther('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'a' }, submit: true });
     t.clock.advance({ minutes: 3 });
     await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'b' }, submit: true });
@@ -210,7 +210,7 @@ describe('instructor pages', () => {
   });
 
   it('an instructor reviews from the submission page; the learner is emailed; bad input re-shows the form (400)', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const { id } = (await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'Readers', gap: 'Hours' }, submit: true })).json();
     const browser = await signInBrowser(t, s.instructor.email);
     const url = `/teach/submissions/${id}`;
@@ -233,11 +233,11 @@ describe('instructor pages', () => {
   });
 
   it('learners and other cohorts’ instructors cannot open the instructor pages (403)', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const { id } = (await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'x' }, submit: true })).json();
     const learner = await signInBrowser(t, s.learner.email);
-    const other = insertUser(t, 'instructor');
-    insertCohort(t, { instructor: other.email });
+    const other = await insertUser(t, 'instructor');
+    await insertCohort(t, { instructor: other.email });
     const stranger = await signInBrowser(t, other.email);
     for (const b of [learner, stranger]) {
       for (const path of [`/teach/cohorts/${s.cohort.id}/reviews`, `/teach/submissions/${id}`, `/teach/cohorts/${s.cohort.id}/extensions`]) {
@@ -247,7 +247,7 @@ describe('instructor pages', () => {
   });
 
   it('grants an extension from the form, in the instructor’s zone; the learner then sees their own dates', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const browser = await signInBrowser(t, s.instructor.email);
     const url = `/teach/cohorts/${s.cohort.id}/extensions`;
     const page = (await browser.get(url)).body;
@@ -259,7 +259,7 @@ describe('instructor pages', () => {
     const ok = await browser.post(url, { learner: s.learner.email, week: '1', dueAt: '2026-03-12T17:00', reason: 'Ill' }, { fromPage: url });
     expect(ok.statusCode).toBe(303);
     expect((await browser.get(ok.headers.location as string)).body).toContain('Thu, 12 Mar 2026, 17:00 GMT');
-    expect(t.ctx.assignments.personalDates(s.cohort.id, s.learner.user.id).dueAt(1).toISOString()).toBe('2026-03-12T17:00:00.000Z');
+    expect((await t.ctx.assignments.personalDates(s.cohort.id, s.learner.user.id)).dueAt(1).toISOString()).toBe('2026-03-12T17:00:00.000Z');
     const learner = await signInBrowser(t, s.learner.email);
     const html = (await learner.get(worksheet(s.cohort.id, 1))).body;
     expect(html).toContain('Thu, 12 Mar 2026, 17:00 GMT <span class="meta">(extended for you)</span>');
@@ -277,10 +277,10 @@ describe('panels on shared pages', () => {
   }
 
   it('the week page gets the worksheet; the cohort home gets the learner’s own dates; the staff page gets the queue and extension form', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const now = t.clock.now();
-    const learnerAccess = t.ctx.cohorts.access(s.learner.user, s.cohort.id);
-    const staffAccess = t.ctx.cohorts.access(t.ctx.people.get(s.instructor.user.id), s.cohort.id);
+    const learnerAccess = await t.ctx.cohorts.access(s.learner.user, s.cohort.id);
+    const staffAccess = await t.ctx.cohorts.access(await t.ctx.people.get(s.instructor.user.id), s.cohort.id);
     await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'x' }, submit: true });
     await s.asInstructor('POST', `/api/v1/cohorts/${s.cohort.id}/extensions`, {
       learner: s.learner.email,
@@ -289,32 +289,32 @@ describe('panels on shared pages', () => {
       reason: 'Away',
     });
 
-    const week = t.ctx.panels.render('week', { access: learnerAccess, week: 1, now }).find((p) => p.partial === 'assignments/worksheet');
+    const week = (await t.ctx.panels.render('week', { access: learnerAccess, week: 1, now })).find((p) => p.partial === 'assignments/worksheet');
     expect(week?.model).toMatchObject({ learner: true, week: 1, status: { label: 'Submitted, awaiting review' } });
-    expect(t.ctx.panels.render('week', { access: learnerAccess, week: 2, now }).map((p) => p.partial)).not.toContain('assignments/worksheet');
+    expect((await t.ctx.panels.render('week', { access: learnerAccess, week: 2, now })).map((p) => p.partial)).not.toContain('assignments/worksheet');
 
-    const home = t.ctx.panels.render('cohort-home', { access: learnerAccess, now }).find((p) => p.partial === 'assignments/my-dates')!;
+    const home = (await t.ctx.panels.render('cohort-home', { access: learnerAccess, now })).find((p) => p.partial === 'assignments/my-dates')!;
     const homeHtml = renderPanel('my-dates', home.model);
     expect(homeHtml).toContain('<th scope="col">Your due date</th>');
     expect(homeHtml).toContain('Tue, 17 Mar 2026, 08:00 GMT <span class="meta">(extended)</span>');
     expect(homeHtml).toContain('Submitted, awaiting review');
     expect(homeHtml).toContain('/p/api/v1/cohorts/');
 
-    const staff = t.ctx.panels.render('cohort-staff', { access: staffAccess, now }).find((p) => p.partial === 'assignments/staff-tools')!;
+    const staff = (await t.ctx.panels.render('cohort-staff', { access: staffAccess, now })).find((p) => p.partial === 'assignments/staff-tools')!;
     expect(staff.model).toMatchObject({ queueCount: 1 });
     const staffHtml = renderPanel('staff-tools', staff.model);
     expect(staffHtml).toContain('Review queue (1)');
     expect(staffHtml).toContain(`/p/api/v1/cohorts/${s.cohort.id}/submissions.csv`);
     expect(staffHtml).toContain('<input type="hidden" name="_csrf" value="tok">');
     expect(staffHtml).toContain(`<option value="${s.learner.email}">Lena Learner (${s.learner.email})</option>`);
-    expect(t.ctx.panels.render('cohort-staff', { access: learnerAccess, now }).map((p) => p.partial)).not.toContain('assignments/staff-tools');
+    expect((await t.ctx.panels.render('cohort-staff', { access: learnerAccess, now })).map((p) => p.partial)).not.toContain('assignments/staff-tools');
 
-    const staffHome = t.ctx.panels.render('cohort-home', { access: staffAccess, now }).find((p) => p.partial === 'assignments/my-dates')!;
+    const staffHome = (await t.ctx.panels.render('cohort-home', { access: staffAccess, now })).find((p) => p.partial === 'assignments/my-dates')!;
     expect(renderPanel('my-dates', staffHome.model)).toContain('1 submission is waiting for review.');
   });
 
   it('the real week page, cohort home and instructor cohort page show them', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     const learner = await signInBrowser(t, s.learner.email);
     const week = await learner.get(`/cohorts/${s.cohort.id}/weeks/1`);
     expect(week.statusCode).toBe(200);

@@ -23,8 +23,8 @@ async function pdfText(bytes: Buffer): Promise<{ text: string; pages: number }> 
 
 describe('the workbook PDF', () => {
   it('holds every worksheet answer, choices and feedback, including text beyond Latin-1', async () => {
-    const s = setupCohort(t, { course: 'library-partnerships' });
-    t.ctx.people.updateProfile(s.learner.user.id, { name: 'Łucja Ó Súilleabháin' });
+    const s = await setupCohort(t, { course: 'library-partnerships' });
+    await t.ctx.people.updateProfile(s.learner.user.id, { name: 'Łucja Ó Súilleabháin' });
     const url = `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`;
     const { id } = (
       await s.asLearner('PUT', url, {
@@ -62,7 +62,7 @@ describe('the workbook PDF', () => {
   });
 
   it('long answers flow over several pages without losing words', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     t.clock.set(s.cohort.timeline.weeks[3].opensAt);
     const long = (n: number) => Array.from({ length: 250 }, (_, i) => `word${n}x${i}`).join(' ');
     for (const [week, prompt] of [
@@ -80,7 +80,7 @@ describe('the workbook PDF', () => {
   });
 
   it('is the learner’s own (instructors get a blank copy), strangers 401, and learners lose it when access ends', async () => {
-    const s = setupCohort(t);
+    const s = await setupCohort(t);
     await s.asLearner('PUT', `/api/v1/cohorts/${s.cohort.id}/weeks/1/submission`, { answers: { users: 'Private answer' }, submit: true });
     const url = `/api/v1/cohorts/${s.cohort.id}/workbook.pdf`;
     const blank = await s.asInstructor('GET', url);

@@ -1,5 +1,6 @@
 // A large, realistic install for benchmarks, built set-based in SQL (seconds, not minutes).
-// Scale 1: 200 cohorts, 10,000 learners, 40,000 submissions, 100,000 posts, 50,000 outbox rows.
+// Scale 1: 200 cohorts, 10,000 learners, 40,000 submissions, 100,000 posts, 50,000 outbox rows, and one cohort of
+// 300 learners for the burst and posting scenarios.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,6 +13,8 @@ export interface BenchData {
   cohortIds: number[];
   /** Signed-in learners: cookie value, their cohort, and their cohort's week-1 thread. */
   learners: Array<{ cookie: string; cohortId: number; threadId: number; userId: number }>;
+  /** One large cohort (BURST_LEARNERS learners, all signed in): the burst and posting scenarios. */
+  burst: { cohortId: number; threadId: number; learners: Array<{ cookie: string; userId: number }> };
   certificateCodes: string[];
   /** Prompt ids of week 4's worksheet (the week the save-submission scenario writes). */
   promptIds: string[];
@@ -35,6 +38,8 @@ export function reuse(path: string, scale: number): BenchData | null {
 }
 
 const COURSE = 'strategic-planning';
+/** Learners of the burst cohort: a large cohort arriving at once. */
+export const BURST_LEARNERS = 300;
 
 /** Build (or rebuild) a benchmark database at `path` with `scale` × the base sizes. */
 export async function generate(path: string, scale: number, signedIn = 400): Promise<BenchData> {
@@ -58,7 +63,7 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
     workers: false,
   });
   const ctx = app.cc;
-  const sqlite = ctx.database.sqlite;
+  const sqlite = ctx.database.connections.writer;
   // Generation only (the server reopens with its own settings): no fsync, and a cache large enough that building a
   // million posts' indexes does not spill to disk.
   sqlite.pragma('synchronous = OFF');
@@ -68,14 +73,13 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
   const answersFor = (week: number) =>
     JSON.stringify(Object.fromEntries(course.weeks[week - 1].assignment!.prompts.map((p) => [p.id, 'A considered answer about our library service and its users. '.repeat(4)])));
 
-  const admin = ctx.people.upsert({ email: 'bench-admin@bench.test', role: 'admin', name: 'Bench Admin' });
-  const instructor = ctx.people.upsert({ email: 'bench-instructor@bench.test', role: 'instructor', name: 'Bench Instructor' });
+  const admin = await ctx.people.upsert({ email: 'bench-admin@bench.test', role: 'admin', name: 'Bench Admin' });
+  const instructor = await ctx.people.upsert({ email: 'bench-instructor@bench.test', role: 'instructor', name: 'Bench Instructor' });
   const cohortIds: number[] = [];
-  sqlite.exec('BEGIN');
   for (let i = 0; i < cohortsN; i++) {
-    cohortIds.push(ctx.cohorts.create({ course: COURSE, startDate: start, timezone: 'Europe/London', capacity: 60, instructors: [instructor.email] }).id);
+    cohortIds.push((await ctx.cohorts.create({ course: COURSE, startDate: start, timezone: 'Europe/London', capacity: 60, instructors: [instructor.email] })).id);
   }
-  sqlite.exec('COMMIT');
+  const burstCohortId = (await ctx.cohorts.create({ course: COURSE, startDate: start, timezone: 'Europe/London', capacity: BURST_LEARNERS + 20, instructors: [instructor.email] })).id;
   const nowMs = now.getTime();
   const verbose = process.env.BENCH_VERBOSE === '1';
   const run = (sql: string, ...params: unknown[]) => {
@@ -142,6 +146,10 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
             'sent', 1, ?, '<bench-' || n || '@bench.test>', ?, ? FROM seq`,
     nowMs, nowMs, nowMs,
   );
+  // The burst cohort's learners, enrolled, with their week 1-3 worksheets done like everyone else's.
+  const firstBurst = (sqlite.prepare('SELECT coalesce(max(id), 0) + 1 AS id FROM users').get() as { id: number }).id;
+  run(`${seq(BURST_LEARNERS)} INSERT INTO users (email, name, role, created_at) SELECT 'burst' || n || '@bench.test', 'Burst Learner ' || n, 'learner', ? FROM seq`, nowMs);
+  run(`INSERT INTO enrolments (cohort_id, user_id, status, certificate_wanted, created_at) SELECT ?, id, 'active', 1, ? FROM users WHERE id >= ?`, burstCohortId, nowMs, firstBurst);
   sqlite.exec('COMMIT');
 
   // Signed-in learners: real session rows keyed by the hash of the cookie value.
@@ -156,12 +164,18 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
     putSession.run(createHash('sha256').update(cookie).digest('hex'), userId, nowMs, nowMs + 30 * 86_400_000);
     learners.push({ cookie, cohortId, userId, threadId: (threadOf.get(cohortId) as { id: number }).id });
   }
+  const burstLearners: BenchData['burst']['learners'] = [];
+  for (let k = 0; k < BURST_LEARNERS; k++) {
+    const cookie = `bench-burst-${k}-${createHash('sha256').update(path + 'burst' + k).digest('hex').slice(0, 24)}`;
+    putSession.run(createHash('sha256').update(cookie).digest('hex'), firstBurst + k, nowMs, nowMs + 30 * 86_400_000);
+    burstLearners.push({ cookie, userId: firstBurst + k });
+  }
   sqlite.exec('COMMIT');
 
   // Certificates issued by the real service (codes, signatures), one per cohort for the first 200 cohorts.
   const certificateCodes: string[] = [];
   for (let i = 0; i < Math.min(200, cohortsN); i++) {
-    const cert = ctx.certificates.issueManually(admin, cohortIds[i], `learner${i + 1}@bench.test`);
+    const cert = await ctx.certificates.issueManually(admin, cohortIds[i], `learner${i + 1}@bench.test`);
     certificateCodes.push(cert.code);
   }
   // A live install has already sent its week-opening notices, reminders and digests: catch the
@@ -179,6 +193,7 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
   const data: BenchData = {
     cohortIds,
     learners,
+    burst: { cohortId: burstCohortId, threadId: (threadOf.get(burstCohortId) as { id: number }).id, learners: burstLearners },
     certificateCodes,
     promptIds,
     counts,

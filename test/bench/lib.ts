@@ -1,23 +1,8 @@
-// Benchmark plumbing: child servers, autocannon runs, and the results table.
+// Benchmark plumbing: child servers, their start-up, and autocannon runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-
-export interface ScenarioResult {
-  name: string;
-  data: string;
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  bytes: number;
-  baselineReqPerSec: number;
-  ratio: number;
-  /** The RSS of the server that answered, at its highest while this scenario was measured (MB). */
-  rssPeakMb: number;
-}
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -118,27 +103,4 @@ export async function load(opts: LoadOptions): Promise<autocannon.Result> {
     duration: opts.duration ?? Number(process.env.BENCH_SECONDS ?? 5),
     requests: opts.requests,
   });
-}
-
-/** Print results as an aligned table (with the target and whether it is met, when given). */
-export function printTable(rows: Array<ScenarioResult & { target?: number | null }>): void {
-  const header = ['scenario', 'data', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'bytes', 'baseline req/s', 'ratio', 'RSS MB', 'target'];
-  const lines = rows.map((r) => [
-    r.name,
-    r.data,
-    r.reqPerSec.toFixed(0),
-    r.p50.toFixed(1),
-    r.p99.toFixed(1),
-    String(r.non2xx + r.errors),
-    String(r.bytes),
-    r.baselineReqPerSec.toFixed(0),
-    `${(r.ratio * 100).toFixed(1)} %`,
-    r.rssPeakMb.toFixed(0),
-    r.target === undefined || r.target === null ? (r.p99 < 25 ? '' : 'p99 ≥ 25 ms') : `${(r.target * 100).toFixed(0)} % ${r.ratio >= r.target ? 'met' : 'below'}${r.p99 < 25 ? '' : ', p99 ≥ 25 ms'}`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  console.log(fmt(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(fmt(l));
 }

@@ -8,7 +8,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolments } from '../../modules/cohorts/schema.js';
 import { bookings } from '../../modules/bookings/schema.js';
-import { addr, NOW, setup } from './setup.js';
+import { addr, NOW, setup, slowTransactions } from './setup.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -16,17 +16,19 @@ beforeEach(async () => {
 });
 afterEach(async () => t.close());
 
-const enrolled = (cohortId: number, email: string) => {
-  const user = t.ctx.people.findByEmail(email)!;
-  return t.ctx.db.select().from(enrolments).where(and(eq(enrolments.cohortId, cohortId), eq(enrolments.userId, user.id), eq(enrolments.status, 'active'))).get() !== undefined;
+const enrolled = async (cohortId: number, email: string) => {
+  const user = (await t.ctx.people.findByEmail(email))!;
+  const rows = await t.ctx.db.select().from(enrolments).where(and(eq(enrolments.cohortId, cohortId), eq(enrolments.userId, user.id), eq(enrolments.status, 'active'))).limit(1);
+  return rows.length > 0;
 };
 
 describe('capacity', () => {
   it('30 people booking 5 places at the same moment: exactly 5 hold a place, the other 25 wait in order', async () => {
-    const s = setup(t, { capacity: 5 });
+    const s = await setup(t, { capacity: 5 });
     await s.asAdmin('POST', '/api/v1/members', { domain: 'members.example' });
     const emails = [...Array(30).keys()].map((i) => (i % 2 ? addr('m', 'members.example') : addr('s')));
-    const results = await Promise.all(emails.map((e) => s.book(e, e.endsWith('members.example') ? 'member' : 'standalone')));
+    const undo = slowTransactions(t);
+    const results = await Promise.all(emails.map((e) => s.book(e, e.endsWith('members.example') ? 'member' : 'standalone'))).finally(undo);
     expect(results.map((r) => r.statusCode)).toEqual(Array(30).fill(201));
     const docs = results.map((r) => r.json()).sort((a, b) => a.id - b.id);
     const holding = docs.filter((d) => d.status === 'confirmed' || d.status === 'pending_payment');
@@ -36,7 +38,7 @@ describe('capacity', () => {
     // The first five to be written hold the places; the waitlist follows booking order with no gaps.
     expect(holding.map((d) => d.id)).toEqual(docs.slice(0, 5).map((d) => d.id));
     expect(waiting.map((d) => d.waitlistPosition)).toEqual([...Array(25).keys()].map((i) => i + 1));
-    expect(t.ctx.bookings.placesLeft(s.cohort)).toBe(0);
+    expect(await t.ctx.bookings.placesLeft(s.cohort)).toBe(0);
     const list = (await s.asAdmin('GET', `/api/v1/cohorts/${s.cohort.id}/bookings?status=waitlisted`)).json();
     expect(list.map((b: { waitlistPosition: number }) => b.waitlistPosition)).toEqual([...Array(25).keys()].map((i) => i + 1));
     // Everyone heard: a confirmation or payment request for the five, a waitlist email with their number for the rest.
@@ -47,10 +49,11 @@ describe('capacity', () => {
   });
 
   it('many concurrent bookings for the very last place: exactly one wins it', async () => {
-    const s = setup(t, { capacity: 3 });
+    const s = await setup(t, { capacity: 3 });
     await s.book(addr());
     await s.book(addr());
-    const results = await Promise.all([...Array(20).keys()].map(() => s.book(addr())));
+    const undo = slowTransactions(t);
+    const results = await Promise.all([...Array(20).keys()].map(() => s.book(addr()))).finally(undo);
     const statuses = results.map((r) => r.json().status);
     expect(statuses.filter((x) => x === 'pending_payment')).toHaveLength(1);
     expect(statuses.filter((x) => x === 'waitlisted')).toHaveLength(19);
@@ -59,7 +62,7 @@ describe('capacity', () => {
   it(
     'two other processes and this one racing on the same database file never overfill the cohort',
     async () => {
-      const s = setup(t, { capacity: 5 });
+      const s = await setup(t, { capacity: 5 });
       const child = fileURLToPath(new URL('./race-child.ts', import.meta.url));
       const dbPath = join(t.dir, 'test.db');
       const spawn = (tag: string) => {
@@ -91,7 +94,7 @@ describe('capacity', () => {
       // The address both processes booked at once got exactly one booking; the other was told it is a duplicate.
       const both = all.filter((r) => r.email === 'both@race.test');
       expect(both.map((r) => r.code).sort()).toEqual([201, 409]);
-      const rows = t.ctx.db.select().from(bookings).where(eq(bookings.cohortId, s.cohort.id)).all();
+      const rows = await t.ctx.db.select().from(bookings).where(eq(bookings.cohortId, s.cohort.id));
       expect(rows).toHaveLength(12 + 12 + 1 + 6);
       expect(rows.filter((r) => r.status === 'pending_payment')).toHaveLength(5);
       expect(rows.filter((r) => r.status === 'waitlisted')).toHaveLength(rows.length - 5);
@@ -106,7 +109,7 @@ describe('capacity', () => {
 
 describe('the waitlist', () => {
   it('a cancellation moves the first waitlisted member up to confirmed, enrols them and emails them', async () => {
-    const s = setup(t, { capacity: 2 });
+    const s = await setup(t, { capacity: 2 });
     await s.asAdmin('POST', '/api/v1/members', { domain: 'members.example' });
     const a = (await s.book(addr())).json();
     await s.book(addr());
@@ -114,43 +117,43 @@ describe('the waitlist', () => {
     const w1 = (await s.book(first, 'member')).json();
     const w2 = (await s.book(addr())).json();
     expect([w1.waitlistPosition, w2.waitlistPosition]).toEqual([1, 2]);
-    expect(enrolled(s.cohort.id, first)).toBe(false);
+    expect(await enrolled(s.cohort.id, first)).toBe(false);
 
     await s.asAdmin('POST', `/api/v1/bookings/${a.id}/cancel`);
     const moved = (await s.asAdmin('GET', `/api/v1/bookings/${w1.id}`)).json();
     expect(moved.status).toBe('confirmed');
     expect(moved.history.at(-1)).toMatchObject({ action: 'moved_up', by: null, from: 'waitlisted', to: 'confirmed' });
-    expect(enrolled(s.cohort.id, first)).toBe(true);
+    expect(await enrolled(s.cohort.id, first)).toBe(true);
     expect((await s.asAdmin('GET', `/api/v1/bookings/${w2.id}`)).json().waitlistPosition).toBe(1);
     const mail = (await t.mailsTo(first)).find((m) => m.subject?.startsWith('A place is yours'));
     expect(mail?.text).toContain('Your place is confirmed and you are enrolled.');
   });
 
   it('releasing an unpaid booking moves the first waitlisted standalone booking up to awaiting payment, with how to pay', async () => {
-    const s = setup(t, { capacity: 1 });
+    const s = await setup(t, { capacity: 1 });
     const a = (await s.book(addr())).json();
     const nextEmail = addr('next');
     const w = (await s.book(nextEmail)).json();
     await s.asAdmin('POST', `/api/v1/bookings/${a.id}/release`);
     expect((await s.asAdmin('GET', `/api/v1/bookings/${w.id}`)).json().status).toBe('pending_payment');
-    expect(enrolled(s.cohort.id, nextEmail)).toBe(false);
+    expect(await enrolled(s.cohort.id, nextEmail)).toBe(false);
     const mail = (await t.mailsTo(nextEmail)).find((m) => m.subject?.startsWith('A place is yours'));
     expect(mail?.text).toContain('held while we wait for payment of £195.00');
     expect(mail?.text).toContain('purchase order');
   });
 
   it('a learner cancelling their own booking frees the place for the next in line', async () => {
-    const s = setup(t, { capacity: 1 });
+    const s = await setup(t, { capacity: 1 });
     const mine = addr('mine');
     const a = (await s.book(mine)).json();
     const w = (await s.book(addr())).json();
-    const asMe = apiAs(t.app, t.ctx.people.createApiToken(mine).token);
+    const asMe = apiAs(t.app, (await t.ctx.people.createApiToken(mine)).token);
     expect((await asMe('POST', `/api/v1/bookings/${a.id}/cancel`)).statusCode).toBe(200);
     expect((await s.asAdmin('GET', `/api/v1/bookings/${w.id}`)).json().status).toBe('pending_payment');
   });
 
   it('moves up strictly in order, one per freed place, and never beyond capacity', async () => {
-    const s = setup(t, { capacity: 2 });
+    const s = await setup(t, { capacity: 2 });
     const held = [(await s.book(addr())).json(), (await s.book(addr())).json()];
     const waiting = [];
     for (let i = 0; i < 4; i++) waiting.push((await s.book(addr())).json());
@@ -163,12 +166,12 @@ describe('the waitlist', () => {
   });
 
   it('when an admin raises the capacity, the waitlist moves up at once, before any newcomer', async () => {
-    const s = setup(t, { capacity: 1 });
+    const s = await setup(t, { capacity: 1 });
     await s.book(addr());
     const firstWaiting = addr('first');
     const w1 = (await s.book(firstWaiting)).json();
     const w2 = (await s.book(addr())).json();
-    t.ctx.cohorts.setCapacity(s.cohort.id, 2);
+    await t.ctx.cohorts.setCapacity(s.cohort.id, 2);
     expect((await s.asAdmin('GET', `/api/v1/bookings/${w1.id}`)).json().status).toBe('pending_payment');
     expect((await t.mailsTo(firstWaiting)).map((m) => m.subject)).toContain('A place is yours: Strategic Planning with Purpose');
     const newcomer = (await s.book(addr())).json();
@@ -177,7 +180,7 @@ describe('the waitlist', () => {
   });
 
   it('nobody moves up once the cohort has ended', async () => {
-    const s = setup(t, { capacity: 1 });
+    const s = await setup(t, { capacity: 1 });
     const a = (await s.book(addr())).json();
     const w = (await s.book(addr())).json();
     t.clock.set(s.cohort.timeline.endsAt);

@@ -23,7 +23,7 @@ function importCsv(token: string | null, csv: string, contentType = 'text/csv') 
 
 describe('member CSV import', () => {
   it('reports every row as accepted or refused with a reason, and adds only the accepted ones', async () => {
-    const s = setup(t);
+    const s = await setup(t);
     await s.asAdmin('POST', '/api/v1/members', { email: 'already@town.example' });
     const csv = [
       'Email,Domain,Note',
@@ -63,7 +63,7 @@ describe('member CSV import', () => {
   });
 
   it('takes JSON { csv } too, and a file without a header (one value per row)', async () => {
-    const s = setup(t);
+    const s = await setup(t);
     const res = await importCsv(s.admin.token, 'one@a.example\ntwo.example\n', 'application/json');
     expect(res.statusCode).toBe(200);
     expect(res.json().accepted.map((r: { value: string }) => r.value)).toEqual(['one@a.example', 'two.example']);
@@ -73,8 +73,8 @@ describe('member CSV import', () => {
   });
 
   it('only admins import; other bodies and oversized files are refused', async () => {
-    const s = setup(t);
-    const learner = insertUser(t, 'learner');
+    const s = await setup(t);
+    const learner = await insertUser(t, 'learner');
     expect((await importCsv(learner.token, 'a@b.example')).statusCode).toBe(403);
     expect((await importCsv(null, 'a@b.example')).statusCode).toBe(401);
     expect((await importCsv(s.admin.token, 'a@b.example', 'text/plain')).statusCode).toBe(415);
@@ -90,7 +90,7 @@ describe('member CSV import', () => {
 
 describe('bookings CSV export', () => {
   it('lists every booking with kind, status, price and payment reference', async () => {
-    const s = setup(t, { capacity: 2 });
+    const s = await setup(t, { capacity: 2 });
     await s.asAdmin('POST', '/api/v1/members', { domain: 'members.example' });
     const m = (await s.book(addr('m', 'members.example'), 'member', { certificate: false })).json();
     const p = (await s.anon('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: addr(), name: 'Smith, Jo', kind: 'standalone' })).json();
@@ -111,8 +111,8 @@ describe('bookings CSV export', () => {
   });
 
   it('is for admins only, of a cohort that exists', async () => {
-    const s = setup(t);
-    expect((await apiAs(t.app, insertUser(t, 'learner').token)('GET', `/api/v1/cohorts/${s.cohort.id}/bookings.csv`)).statusCode).toBe(403);
+    const s = await setup(t);
+    expect((await apiAs(t.app, (await insertUser(t, 'learner')).token)('GET', `/api/v1/cohorts/${s.cohort.id}/bookings.csv`)).statusCode).toBe(403);
     expect((await apiAs(t.app, s.instructor.token)('GET', `/api/v1/cohorts/${s.cohort.id}/bookings.csv`)).statusCode).toBe(403);
     expect((await s.anon('GET', `/api/v1/cohorts/${s.cohort.id}/bookings.csv`)).statusCode).toBe(401);
     expect((await s.asAdmin('GET', '/api/v1/cohorts/999/bookings.csv')).statusCode).toBe(404);

@@ -18,10 +18,10 @@ export function networkOf(email: string): string {
 }
 
 /** An admin, the API as the admin and as nobody, and a cohort starting 2 March 2026 (now: 1 February). */
-export function setup(t: TestApp, opts: { capacity?: number } = {}) {
-  const admin = insertUser(t, 'admin', 'Ada Admin');
-  const instructor = insertUser(t, 'instructor');
-  const { cohort } = insertCohort(t, { capacity: opts.capacity ?? 5, instructor: instructor.email });
+export async function setup(t: TestApp, opts: { capacity?: number } = {}) {
+  const admin = await insertUser(t, 'admin', 'Ada Admin');
+  const instructor = await insertUser(t, 'instructor');
+  const { cohort } = await insertCohort(t, { capacity: opts.capacity ?? 5, instructor: instructor.email });
   const asAdmin = apiAs(t.app, admin.token);
   const anon = apiAs(t.app, null);
   /** Book through the public API (no credentials), each person from their own network (see BOOKINGS_PER_IP_PER_HOUR). */
@@ -33,6 +33,21 @@ export function setup(t: TestApp, opts: { capacity?: number } = {}) {
       remoteAddress: networkOf(email),
     });
   return { admin, cohort, instructor, asAdmin, anon, book };
+}
+
+/**
+ * Make every booking's transaction take a few milliseconds (as each statement does over a network to a database
+ * server), so concurrent requests overlap instead of each running to its end at once; returns the undo.
+ */
+export function slowTransactions(t: TestApp): () => void {
+  const enqueue = t.ctx.mailer.enqueue;
+  t.ctx.mailer.enqueue = async (tx, message) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return enqueue.call(t.ctx.mailer, tx, message);
+  };
+  return () => {
+    t.ctx.mailer.enqueue = enqueue;
+  };
 }
 
 /** The start of the test cohort, and a moment well before it (bookings open). */

@@ -18,7 +18,7 @@ afterEach(async () => t.close());
 
 /** A cohort whose learner holds a manually issued certificate. */
 async function withCertificate(name = 'Lena Learner') {
-  const c = certCohort(t, { learnerName: name });
+  const c = await certCohort(t, { learnerName: name });
   const res = await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email: c.learner.email });
   expect(res.statusCode, res.body).toBe(201);
   return { ...c, code: res.json().code as string, doc: res.json() };
@@ -26,7 +26,7 @@ async function withCertificate(name = 'Lena Learner') {
 
 describe('GET /api/v1/cohorts/:id/progress', () => {
   it('a learner reads their own progress with the plain-language missing list', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const res = await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
@@ -64,8 +64,8 @@ describe('GET /api/v1/cohorts/:id/progress', () => {
   });
 
   it('instructors and admins pass ?learner=email; learners cannot read someone else’s', async () => {
-    const c = certCohort(t);
-    const other = enrolLearner(t, c.cohort.id, 'Otto Other');
+    const c = await certCohort(t);
+    const other = await enrolLearner(t, c.cohort.id, 'Otto Other');
     const url = `/api/v1/cohorts/${c.cohort.id}/progress?learner=${encodeURIComponent(other.email)}`;
     expect((await c.asInstructor('GET', url)).json().learner).toBe(other.email);
     expect((await c.asAdmin('GET', url)).json().learner).toBe(other.email);
@@ -74,17 +74,17 @@ describe('GET /api/v1/cohorts/:id/progress', () => {
   });
 
   it('400 for staff without ?learner, 404 for someone not in the cohort, 401 signed out, 403 outside the cohort, 404 unknown cohort', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const noLearner = await c.asInstructor('GET', `/api/v1/cohorts/${c.cohort.id}/progress`);
     expect(noLearner.statusCode).toBe(400);
     expect(noLearner.headers['content-type']).toContain('application/problem+json');
     expect(noLearner.json().detail).toContain('learner');
-    const stranger = insertUser(t, 'learner');
+    const stranger = await insertUser(t, 'learner');
     expect((await c.asInstructor('GET', `/api/v1/cohorts/${c.cohort.id}/progress?learner=${encodeURIComponent(stranger.email)}`)).statusCode).toBe(404);
     expect((await c.asInstructor('GET', `/api/v1/cohorts/${c.cohort.id}/progress?learner=${encodeURIComponent(c.instructor.email)}`)).statusCode).toBe(404);
     expect((await c.anonymous('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).statusCode).toBe(401);
     expect((await apiAs(t.app, stranger.token)('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).statusCode).toBe(403);
-    const otherInstructor = insertUser(t, 'instructor');
+    const otherInstructor = await insertUser(t, 'instructor');
     expect((await apiAs(t.app, otherInstructor.token)('GET', `/api/v1/cohorts/${c.cohort.id}/progress?learner=${encodeURIComponent(c.learner.email)}`)).statusCode).toBe(403);
     expect((await c.asLearner('GET', '/api/v1/cohorts/999999/progress')).statusCode).toBe(404);
     expect((await c.asLearner('GET', '/api/v1/cohorts/abc/progress')).statusCode).toBe(400);
@@ -112,7 +112,7 @@ describe('POST /api/v1/cohorts/:id/certificates (manual issue)', () => {
   });
 
   it('also after the grace period', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     t.clock.set(new Date(c.cohort.timeline.graceEndsAt.getTime() + 30 * 86_400_000));
     const res = await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email: c.learner.email });
     expect(res.statusCode).toBe(201);
@@ -123,11 +123,11 @@ describe('POST /api/v1/cohorts/:id/certificates (manual issue)', () => {
     const c = await withCertificate();
     const again = await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email: c.learner.email });
     expect(again.statusCode).toBe(409);
-    const stranger = insertUser(t);
+    const stranger = await insertUser(t);
     expect((await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email: stranger.email })).statusCode).toBe(422);
     expect((await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email: 'nobody@example.org' })).statusCode).toBe(422);
-    const plain = insertCohort(t, { course: 'community-led-planning' }).cohort;
-    const p = enrolLearner(t, plain.id);
+    const plain = (await insertCohort(t, { course: 'community-led-planning' })).cohort;
+    const p = await enrolLearner(t, plain.id);
     const noCert = await c.asAdmin('POST', `/api/v1/cohorts/${plain.id}/certificates`, { email: p.email });
     expect(noCert.statusCode).toBe(422);
     expect(noCert.json().detail).toBe('This course does not offer a certificate.');
@@ -139,7 +139,7 @@ describe('POST /api/v1/cohorts/:id/certificates (manual issue)', () => {
   });
 
   it('401 signed out, 403 for instructors and learners', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const body = { email: c.learner.email };
     expect((await c.anonymous('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, body)).statusCode).toBe(401);
     expect((await c.asInstructor('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, body)).statusCode).toBe(403);
@@ -216,7 +216,7 @@ describe('list and CSV export', () => {
   });
 
   it('401 and 403 for the list and CSV', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     expect((await c.anonymous('GET', '/api/v1/certificates.csv')).statusCode).toBe(401);
     expect((await c.asInstructor('GET', '/api/v1/certificates.csv')).statusCode).toBe(403);
     expect((await c.asLearner('GET', '/api/v1/certificates')).statusCode).toBe(403);

@@ -17,18 +17,18 @@ afterEach(async () => t.close());
 
 describe('progress of a whole cohort', () => {
   it('matches each learner’s own progress, whatever stage they are at', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const course = c.cohort.courseSlug;
     // Lena: everything but the last review. Done: everything (certificate issued), then revoked for Rita.
     await doAlmostEverything(t, c, c.learner, 'review4');
-    const done = enrolLearner(t, c.cohort.id, 'Dana Done');
+    const done = await enrolLearner(t, c.cohort.id, 'Dana Done');
     await doAlmostEverything(t, c, done, 'nothing');
-    const revoked = enrolLearner(t, c.cohort.id, 'Rita Revoked');
+    const revoked = await enrolLearner(t, c.cohort.id, 'Rita Revoked');
     await doAlmostEverything(t, c, revoked, 'nothing');
-    const code = t.ctx.db.select().from(certificates).all().find((r) => r.learnerName === 'Rita Revoked')!.code;
-    t.ctx.certificates.revoke(c.admin.user, code, 'Issued in error');
+    const code = (await t.ctx.db.select().from(certificates)).find((r) => r.learnerName === 'Rita Revoked')!.code;
+    await t.ctx.certificates.revoke(c.admin.user, code, 'Issued in error');
     // Sam: one worksheet, one session, one post, and a personal grace extension.
-    const some = enrolLearner(t, c.cohort.id, 'Sam Some');
+    const some = await enrolLearner(t, c.cohort.id, 'Sam Some');
     await submitWeek(t, c.cohort.id, course, apiAs(t.app, some.token), 1);
     await attend(t, c, some.email, 0);
     await post(c.cohort.id, apiAs(t.app, some.token));
@@ -39,16 +39,16 @@ describe('progress of a whole cohort', () => {
     });
     expect(ext.statusCode, ext.body).toBeLessThan(300);
     // Nia: nothing yet, and no certificate wanted. Wes: withdrawn (not listed).
-    const none = enrolLearner(t, c.cohort.id, 'Nia Nothing');
-    t.ctx.certificates.setWanted(c.cohort.id, none.user.id, false);
-    const gone = enrolLearner(t, c.cohort.id, 'Wes Withdrawn');
-    t.ctx.db.transaction((tx) => t.ctx.cohorts.withdraw(tx, c.cohort.id, gone.user.id));
+    const none = await enrolLearner(t, c.cohort.id, 'Nia Nothing');
+    await t.ctx.certificates.setWanted(c.cohort.id, none.user.id, false);
+    const gone = await enrolLearner(t, c.cohort.id, 'Wes Withdrawn');
+    await t.ctx.database.transaction((tx) => t.ctx.cohorts.withdraw(tx, c.cohort.id, gone.user.id));
 
-    const cohort = t.ctx.cohorts.get(c.cohort.id);
-    const all = t.ctx.certificates.cohortProgress(cohort);
+    const cohort = await t.ctx.cohorts.get(c.cohort.id);
+    const all = await t.ctx.certificates.cohortProgress(cohort);
     expect(all.map((p) => p.name)).toEqual(['Dana Done', 'Lena Learner', 'Nia Nothing', 'Rita Revoked', 'Sam Some']);
     for (const p of all) {
-      expect(p).toEqual(t.ctx.certificates.progress(cohort, { id: p.userId, name: p.name, email: p.email, timezone: p.timezone }));
+      expect(p).toEqual(await t.ctx.certificates.progress(cohort, { id: p.userId, name: p.name, email: p.email, timezone: p.timezone }));
     }
     const sam = all.find((p) => p.name === 'Sam Some')!;
     expect(sam.graceEndsAt.toISOString()).toBe('2026-04-20T12:00:00.000Z');
@@ -58,22 +58,23 @@ describe('progress of a whole cohort', () => {
   });
 
   it('the sweep issues a certificate the hook missed, and none to learners still short of the rules', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     // The learner does everything while not wanting a certificate; the wish is then switched on behind the hook's back.
-    t.ctx.certificates.setWanted(c.cohort.id, c.learner.user.id, false);
+    await t.ctx.certificates.setWanted(c.cohort.id, c.learner.user.id, false);
     await doAlmostEverything(t, c, c.learner, 'nothing');
-    const short = enrolLearner(t, c.cohort.id, 'Sid Short');
+    const short = await enrolLearner(t, c.cohort.id, 'Sid Short');
     await doAlmostEverything(t, c, short, 'post');
-    t.ctx.db
-      .update(enrolments)
-      .set({ certificateWanted: true })
-      .where(and(eq(enrolments.cohortId, c.cohort.id), eq(enrolments.userId, c.learner.user.id)))
-      .run();
-    expect(t.ctx.db.select().from(certificates).all()).toHaveLength(0);
+    await t.ctx.database.transaction(async (tx) => {
+      await tx
+        .update(enrolments)
+        .set({ certificateWanted: true })
+        .where(and(eq(enrolments.cohortId, c.cohort.id), eq(enrolments.userId, c.learner.user.id)));
+    });
+    expect(await t.ctx.db.select().from(certificates)).toHaveLength(0);
 
-    expect(t.ctx.certificates.sweep(t.clock.now())).toBe(1);
-    const rows = t.ctx.db.select().from(certificates).all();
+    expect(await t.ctx.certificates.sweep(t.clock.now())).toBe(1);
+    const rows = await t.ctx.db.select().from(certificates);
     expect(rows.map((r) => r.learnerName)).toEqual(['Lena Learner']);
-    expect(t.ctx.certificates.sweep(t.clock.now())).toBe(0);
+    expect(await t.ctx.certificates.sweep(t.clock.now())).toBe(0);
   });
 });

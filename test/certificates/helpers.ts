@@ -10,12 +10,14 @@ export const LATE_IN_COHORT = '2026-03-26T12:00:00.000Z';
 
 export type Caller = ReturnType<typeof apiAs>;
 
+export type CertCohort = Awaited<ReturnType<typeof certCohort>>;
+
 /** A cohort of strategic-planning starting 2026-03-02 in London with instructor, admin and one learner. */
-export function certCohort(t: TestApp, opts: { course?: string; learnerName?: string; timezone?: string; startDate?: string } = {}) {
-  const instructor = insertUser(t, 'instructor', 'Ines Instructor');
-  const admin = insertUser(t, 'admin', 'Ada Admin');
-  const { cohort } = insertCohort(t, { course: opts.course, instructor: instructor.email, timezone: opts.timezone, startDate: opts.startDate });
-  const learner = enrolLearner(t, cohort.id, opts.learnerName ?? 'Lena Learner');
+export async function certCohort(t: TestApp, opts: { course?: string; learnerName?: string; timezone?: string; startDate?: string } = {}) {
+  const instructor = await insertUser(t, 'instructor', 'Ines Instructor');
+  const admin = await insertUser(t, 'admin', 'Ada Admin');
+  const { cohort } = await insertCohort(t, { course: opts.course, instructor: instructor.email, timezone: opts.timezone, startDate: opts.startDate });
+  const learner = await enrolLearner(t, cohort.id, opts.learnerName ?? 'Lena Learner');
   return {
     cohort,
     instructor,
@@ -49,8 +51,8 @@ export async function review(asInstructor: Caller, submissionId: number, outcome
 }
 
 /** The instructor marks the learner present at the cohort's n-th session. */
-export async function attend(t: TestApp, c: ReturnType<typeof certCohort>, learnerEmail: string, index: number) {
-  const s = t.ctx.sessions.list(c.cohort)[index];
+export async function attend(t: TestApp, c: CertCohort, learnerEmail: string, index: number) {
+  const s = (await t.ctx.sessions.list(c.cohort))[index];
   const res = await c.asInstructor('POST', `/api/v1/sessions/${s.id}/attendance`, { learner: learnerEmail, attended: true });
   expect(res.statusCode, res.body).toBeLessThan(300);
 }
@@ -67,7 +69,7 @@ export async function post(cohortId: number, as: Caller) {
  */
 export async function doAlmostEverything(
   t: TestApp,
-  c: ReturnType<typeof certCohort>,
+  c: CertCohort,
   learner: { email: string; token: string },
   leave: 'review4' | 'post' | 'attend3' | 'nothing',
 ): Promise<{ week4: number }> {

@@ -14,7 +14,7 @@ afterEach(async () => t.close());
 
 describe('automatic certificates through the real assignments, sessions and discussions', () => {
   it('a learner gets the certificate the moment the instructor marks the last worksheet complete, and an email', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const { week4 } = await doAlmostEverything(t, c, c.learner, 'review4');
     const before = (await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).json();
     expect(before.eligible).toBe(false);
@@ -28,7 +28,7 @@ describe('automatic certificates through the real assignments, sessions and disc
     const after = (await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).json();
     expect(after).toMatchObject({ assignmentsComplete: 4, sessionsAttended: 3, posts: 1, eligible: true, missing: [] });
     expect(after.certificate.code).toMatch(/^[A-Z2-7]{26}$/);
-    const rows = t.ctx.db.select().from(certificates).all();
+    const rows = await t.ctx.db.select().from(certificates);
     expect(rows).toHaveLength(1);
     expect(rows[0].issuedAt.toISOString()).toBe(t.clock.now().toISOString());
     expect(rows[0]).toMatchObject({ earned: 'on_time', issued: 'auto', learnerName: 'Lena Learner', courseTitle: 'Strategic Planning with Purpose' });
@@ -40,21 +40,21 @@ describe('automatic certificates through the real assignments, sessions and disc
 
     // Later progress changes (another post) issue nothing more.
     await post(c.cohort.id, c.asLearner);
-    expect(t.ctx.db.select().from(certificates).all()).toHaveLength(1);
+    expect(await t.ctx.db.select().from(certificates)).toHaveLength(1);
   });
 
   it('a needs-revision review keeps the certificate back and says so in plain words', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const { week4 } = await doAlmostEverything(t, c, c.learner, 'review4');
     await review(c.asInstructor, week4, 'needs_revision');
     const p = (await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).json();
     expect(p.eligible).toBe(false);
     expect(p.missing).toEqual(['Week 4 worksheet needs revision']);
-    expect(t.ctx.db.select().from(certificates).all()).toHaveLength(0);
+    expect(await t.ctx.db.select().from(certificates)).toHaveLength(0);
   });
 
   it('the learner’s first discussion post can be the step that earns it', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     await doAlmostEverything(t, c, c.learner, 'post');
     expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).json().missing).toEqual(['Post at least once in the discussion']);
     await post(c.cohort.id, c.asLearner);
@@ -62,20 +62,20 @@ describe('automatic certificates through the real assignments, sessions and disc
   });
 
   it('attendance marked during the grace period earns a certificate marked as earned in the grace period', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     await doAlmostEverything(t, c, c.learner, 'attend3');
     expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/progress`)).json().missing).toEqual(['Attend or watch one more session']);
     t.clock.set('2026-04-05T10:00:00.000Z');
     await attend(t, c, c.learner.email, 3);
-    const row = t.ctx.db.select().from(certificates).get()!;
+    const [row] = await t.ctx.db.select().from(certificates).limit(1);
     expect(row.earned).toBe('grace');
     const doc = (await c.anonymous('GET', `/api/v1/certificates/${row.code}`)).json();
     expect(doc).toMatchObject({ status: 'valid', earned: 'grace' });
   });
 
   it('met one minute before graceEndsAt: issued; met one minute after: not', async () => {
-    const c = certCohort(t);
-    const late = enrolLearner(t, c.cohort.id, 'Lou Late');
+    const c = await certCohort(t);
+    const late = await enrolLearner(t, c.cohort.id, 'Lou Late');
     await doAlmostEverything(t, c, c.learner, 'attend3');
     await doAlmostEverything(t, c, late, 'attend3');
     const grace = c.cohort.timeline.graceEndsAt.getTime();
@@ -83,7 +83,7 @@ describe('automatic certificates through the real assignments, sessions and disc
     await attend(t, c, c.learner.email, 3);
     t.clock.set(new Date(grace + 60_000));
     await attend(t, c, late.email, 3);
-    const rows = t.ctx.db.select().from(certificates).all();
+    const rows = await t.ctx.db.select().from(certificates);
     expect(rows.map((r) => r.userId)).toEqual([c.learner.user.id]);
     const lateProgress = (await apiAs(t.app, c.instructor.token)('GET', `/api/v1/cohorts/${c.cohort.id}/progress?learner=${encodeURIComponent(late.email)}`)).json();
     expect(lateProgress).toMatchObject({ eligible: true, certificate: null });

@@ -8,7 +8,7 @@ import { Browser } from '../helpers/http.js';
 import { certificateNudges, certificates } from '../../modules/certificates/schema.js';
 import type { WeekStatus } from '../../modules/certificates/rules.js';
 import { formatInstant } from '../../server/time.js';
-import { certCohort, LATE_IN_COHORT } from './helpers.js';
+import { certCohort, LATE_IN_COHORT, type CertCohort } from './helpers.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -24,13 +24,13 @@ function text(html: string): string {
 /** Fake progress per learner (the other modules are exercised in the journey tests). */
 function fake(byUser: Map<number, { weeks: WeekStatus[]; attended: number; posts: number }>) {
   t.ctx.certificates.useSources({
-    weekStatuses: (_c, u) => (byUser.get(u)?.weeks ?? ['none', 'none', 'none', 'none']).map((status, i) => ({ week: i + 1, title: `Worksheet ${i + 1} — Part ${i + 1}`, status, late: false })),
-    attendance: (_c, u) => ({ attendedOrWatched: byUser.get(u)?.attended ?? 0, total: 4, missed: [] }),
-    posts: (_c, u) => byUser.get(u)?.posts ?? 0,
+    weekStatuses: async (_tx, _c, u) => (byUser.get(u)?.weeks ?? ['none', 'none', 'none', 'none']).map((status, i) => ({ week: i + 1, title: `Worksheet ${i + 1} — Part ${i + 1}`, status, late: false })),
+    attendance: async (_tx, _c, u) => ({ attendedOrWatched: byUser.get(u)?.attended ?? 0, total: 4, missed: [] }),
+    posts: async (_tx, _c, u) => byUser.get(u)?.posts ?? 0,
   });
 }
 
-async function issue(c: ReturnType<typeof certCohort>, email: string): Promise<string> {
+async function issue(c: CertCohort, email: string): Promise<string> {
   const res = await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email });
   expect(res.statusCode).toBe(201);
   return res.json().code;
@@ -38,7 +38,7 @@ async function issue(c: ReturnType<typeof certCohort>, email: string): Promise<s
 
 describe('the public verification page', () => {
   it('says valid in words and shows learner, course, dates, issue date and on time or grace', async () => {
-    const c = certCohort(t, { learnerName: 'Łucja Ó Súilleabháin' });
+    const c = await certCohort(t, { learnerName: 'Łucja Ó Súilleabháin' });
     const code = await issue(c, c.learner.email);
     const res = await new Browser(t.app).get(`/certificates/${code}`);
     expect(res.statusCode).toBe(200);
@@ -56,7 +56,7 @@ describe('the public verification page', () => {
   });
 
   it('says revoked in words (not by colour alone), with the date and reason', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     t.clock.set(new Date(c.cohort.timeline.endsAt.getTime() + 86_400_000));
     const code = await issue(c, c.learner.email);
     await c.asAdmin('POST', `/api/v1/certificates/${code}/revoke`, { reason: 'Issued to the wrong person' });
@@ -70,14 +70,14 @@ describe('the public verification page', () => {
   });
 
   it('the public page shows visitors each certificate, and its revocation at once', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     t.clock.set(new Date(c.cohort.timeline.endsAt.getTime() + 86_400_000));
     const code = await issue(c, c.learner.email);
     const visitor = new Browser(t.app);
     const first = await visitor.get(`/certificates/${code}`);
     expect(text(first.body)).toContain('This certificate is valid');
     // Another code of another cohort is its own page.
-    const other = certCohort(t, { learnerName: 'Otto Other' });
+    const other = await certCohort(t, { learnerName: 'Otto Other' });
     const otherCode = await issue(other, other.learner.email);
     expect(text((await visitor.get(`/certificates/${otherCode}`)).body)).toContain('Otto Other');
 
@@ -92,7 +92,7 @@ describe('the public verification page', () => {
   });
 
   it('an unknown code is a 404 page, and the lookup form finds a code typed in lower case with spaces', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const code = await issue(c, c.learner.email);
     const b = new Browser(t.app);
     const missing = await b.get('/certificates/AAAAAAAAAAAAAAAAAAAAAAAAAA');
@@ -111,8 +111,8 @@ describe('the public verification page', () => {
 
 describe('the progress panel on the cohort home', () => {
   it('shows the learner what is done and what is missing, the deadline in their zone, and the choice form', async () => {
-    const c = certCohort(t);
-    t.ctx.people.updateProfile(c.learner.user.id, { timezone: 'America/New_York' });
+    const c = await certCohort(t);
+    await t.ctx.people.updateProfile(c.learner.user.id, { timezone: 'America/New_York' });
     fake(new Map([[c.learner.user.id, { weeks: ['complete', 'complete', 'needs_revision', 'submitted'], attended: 2, posts: 0 }]]));
     const b = await signInBrowser(t, c.learner.email);
     const res = await b.get(`/cohorts/${c.cohort.id}`);
@@ -133,7 +133,7 @@ describe('the progress panel on the cohort home', () => {
   });
 
   it('offers the download once the certificate is issued', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const code = await issue(c, c.learner.email);
     const b = await signInBrowser(t, c.learner.email);
     const res = await b.get(`/cohorts/${c.cohort.id}`);
@@ -147,8 +147,8 @@ describe('the progress panel on the cohort home', () => {
   });
 
   it('a learner who opted out sees that, and staff see links to the progress views', async () => {
-    const c = certCohort(t);
-    t.ctx.certificates.setWanted(c.cohort.id, c.learner.user.id, false);
+    const c = await certCohort(t);
+    await t.ctx.certificates.setWanted(c.cohort.id, c.learner.user.id, false);
     const learner = await signInBrowser(t, c.learner.email);
     expect(text((await learner.get(`/cohorts/${c.cohort.id}`)).body)).toContain('You chose not to receive a certificate for this course.');
     const staff = await signInBrowser(t, c.instructor.email);
@@ -160,7 +160,7 @@ describe('the progress panel on the cohort home', () => {
   });
 
   it('the preference form: bad CSRF is refused, only the cohort’s own learners may post it', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const learner = await signInBrowser(t, c.learner.email);
     expect((await learner.post(`/cohorts/${c.cohort.id}/certificate-preference`, { wanted: '1' }, { csrf: 'forged' })).statusCode).toBe(403);
     const staff = await signInBrowser(t, c.instructor.email);
@@ -174,8 +174,8 @@ describe('the progress panel on the cohort home', () => {
 
 describe('the instructor’s progress grid and "who is behind"', () => {
   it('the grid shows each learner’s weeks in words, sessions, posts and certificate', async () => {
-    const c = certCohort(t, { learnerName: 'Amy Ahead' });
-    const behind = enrolLearner(t, c.cohort.id, 'Bea Behind');
+    const c = await certCohort(t, { learnerName: 'Amy Ahead' });
+    const behind = await enrolLearner(t, c.cohort.id, 'Bea Behind');
     fake(
       new Map([
         [c.learner.user.id, { weeks: ['complete', 'complete', 'complete', 'submitted'], attended: 3, posts: 2 }],
@@ -195,11 +195,11 @@ describe('the instructor’s progress grid and "who is behind"', () => {
   });
 
   it('"who is behind" lists the furthest first and a nudge emails what is missing with the deadline in the learner’s zone, once a day', async () => {
-    const c = certCohort(t, { learnerName: 'Amy Ahead' });
-    const far = enrolLearner(t, c.cohort.id, 'Zed Far');
-    t.ctx.people.updateProfile(far.user.id, { timezone: 'Asia/Tokyo' });
-    const optedOut = enrolLearner(t, c.cohort.id, 'Olly Out');
-    t.ctx.certificates.setWanted(c.cohort.id, optedOut.user.id, false);
+    const c = await certCohort(t, { learnerName: 'Amy Ahead' });
+    const far = await enrolLearner(t, c.cohort.id, 'Zed Far');
+    await t.ctx.people.updateProfile(far.user.id, { timezone: 'Asia/Tokyo' });
+    const optedOut = await enrolLearner(t, c.cohort.id, 'Olly Out');
+    await t.ctx.certificates.setWanted(c.cohort.id, optedOut.user.id, false);
     fake(
       new Map([
         [c.learner.user.id, { weeks: ['complete', 'complete', 'complete', 'submitted'], attended: 3, posts: 1 }],
@@ -236,22 +236,22 @@ describe('the instructor’s progress grid and "who is behind"', () => {
     t.clock.advance({ days: 1 });
     await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(far.user.id) }, { fromPage: `/teach/cohorts/${c.cohort.id}/behind` });
     expect((await t.mailsTo(far.email)).filter((m) => m.subject?.startsWith('What is left'))).toHaveLength(2);
-    expect(t.ctx.db.select().from(certificateNudges).where(eq(certificateNudges.userId, far.user.id)).all()).toHaveLength(2);
+    expect(await t.ctx.db.select().from(certificateNudges).where(eq(certificateNudges.userId, far.user.id))).toHaveLength(2);
   });
 
   it('nudges are refused (with a friendly page) for someone who opted out, whose certificate was revoked, after the grace end, or not in the cohort', async () => {
-    const c = certCohort(t);
-    const optedOut = enrolLearner(t, c.cohort.id, 'Olly Out');
-    t.ctx.certificates.setWanted(c.cohort.id, optedOut.user.id, false);
+    const c = await certCohort(t);
+    const optedOut = await enrolLearner(t, c.cohort.id, 'Olly Out');
+    await t.ctx.certificates.setWanted(c.cohort.id, optedOut.user.id, false);
     const b = await signInBrowser(t, c.instructor.email);
     const from = { fromPage: `/teach/cohorts/${c.cohort.id}/behind` };
     const out = await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(optedOut.user.id) }, from);
     expect(out.statusCode).toBe(422);
     expect(text(out.body)).toContain('Olly Out chose not to receive a certificate.');
-    const stranger = insertUser(t);
+    const stranger = await insertUser(t);
     expect((await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(stranger.user.id) }, from)).statusCode).toBe(400);
     expect((await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: 'abc' }, from)).statusCode).toBe(400);
-    const revokedLearner = enrolLearner(t, c.cohort.id, 'Rae Revoked');
+    const revokedLearner = await enrolLearner(t, c.cohort.id, 'Rae Revoked');
     const code = await issue(c, revokedLearner.email);
     await c.asAdmin('POST', `/api/v1/certificates/${code}/revoke`, { reason: 'Issued in error' });
     const revoked = await b.post(`/teach/cohorts/${c.cohort.id}/behind/nudge`, { learner: String(revokedLearner.user.id) }, from);
@@ -264,11 +264,11 @@ describe('the instructor’s progress grid and "who is behind"', () => {
   });
 
   it('learners and other cohorts’ instructors cannot open the staff views', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const learner = await signInBrowser(t, c.learner.email);
     expect((await learner.get(`/teach/cohorts/${c.cohort.id}/progress`)).statusCode).toBe(403);
     expect((await learner.get(`/teach/cohorts/${c.cohort.id}/behind`)).statusCode).toBe(403);
-    const other = insertUser(t, 'instructor');
+    const other = await insertUser(t, 'instructor');
     const ob = await signInBrowser(t, other.email);
     expect((await ob.get(`/teach/cohorts/${c.cohort.id}/behind`)).statusCode).toBe(403);
     expect((await ob.get('/teach/cohorts/999999/progress')).statusCode).toBe(404);
@@ -279,7 +279,7 @@ describe('the instructor’s progress grid and "who is behind"', () => {
 
 describe('the admin certificates page', () => {
   it('lists certificates, issues one by hand and revokes one with a reason', async () => {
-    const c = certCohort(t, { learnerName: 'Nia Reader' });
+    const c = await certCohort(t, { learnerName: 'Nia Reader' });
     const b = await signInBrowser(t, c.admin.email);
     const empty = await b.get('/admin/certificates');
     expect(empty.statusCode).toBe(200);
@@ -289,7 +289,7 @@ describe('the admin certificates page', () => {
 
     const issued = await b.post('/admin/certificates/issue', { cohort: String(c.cohort.id), email: c.learner.email }, { fromPage: '/admin/certificates' });
     expect(issued.statusCode).toBe(303);
-    const code = t.ctx.db.select().from(certificates).get()!.code;
+    const [{ code }] = await t.ctx.db.select().from(certificates).limit(1);
     expect(issued.headers.location).toBe(`/admin/certificates?issued=${code}`);
     const list = await b.get(issued.headers.location as string);
     expect(text(list.body)).toContain(`Certificate ${code} issued.`);
@@ -310,7 +310,7 @@ describe('the admin certificates page', () => {
   });
 
   it('bad issue input re-renders the form with a friendly error', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const b = await signInBrowser(t, c.admin.email);
     const missing = await b.post('/admin/certificates/issue', { cohort: String(c.cohort.id), email: '' }, { fromPage: '/admin/certificates' });
     expect(missing.statusCode).toBe(400);
@@ -322,7 +322,7 @@ describe('the admin certificates page', () => {
   });
 
   it('is for admins only', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const b = await signInBrowser(t, c.instructor.email);
     expect((await b.get('/admin/certificates')).statusCode).toBe(403);
     expect((await b.post('/admin/certificates/issue', { cohort: String(c.cohort.id), email: c.learner.email }, { fromPage: '/profile' })).statusCode).toBe(403);

@@ -38,7 +38,7 @@ async function embeddedFonts(bytes: Buffer): Promise<Array<{ name: string; embed
 }
 
 async function issuedTo(name: string) {
-  const c = certCohort(t, { learnerName: name });
+  const c = await certCohort(t, { learnerName: name });
   const res = await c.asAdmin('POST', `/api/v1/cohorts/${c.cohort.id}/certificates`, { email: c.learner.email });
   expect(res.statusCode).toBe(201);
   return { ...c, code: res.json().code as string };
@@ -89,7 +89,7 @@ describe('the certificate PDF', () => {
   });
 
   it('an unknown code has no PDF', async () => {
-    const c = certCohort(t);
+    const c = await certCohort(t);
     const res = await c.anonymous('GET', '/certificates/AAAAAAAAAAAAAAAAAAAAAAAAAA.pdf');
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toContain('text/html');

@@ -19,7 +19,7 @@ process.on('message', async (msg) => {
   let errors = 0;
   for (let i = 0; i < Number(count); i++) {
     try {
-      ctx.db.transaction((tx) => ctx.progress.changed(tx, Number(cohortId), Number(userId)));
+      await ctx.database.transaction((tx) => ctx.events.emit(tx, 'progress.changed', { cohortId: Number(cohortId), userId: Number(userId) }));
     } catch {
       errors++;
     }

@@ -9,22 +9,22 @@ import type { Cohort } from '../../modules/cohorts/service.js';
 let t: TestApp;
 let cohortA: Cohort;
 let cohortB: Cohort;
-let learner: ReturnType<typeof insertUser>;
-let otherLearner: ReturnType<typeof insertUser>;
+let learner: Awaited<ReturnType<typeof insertUser>>;
+let otherLearner: Awaited<ReturnType<typeof insertUser>>;
 let instructorA: { token: string };
-let admin: ReturnType<typeof insertUser>;
+let admin: Awaited<ReturnType<typeof insertUser>>;
 const get = (token: string | null, url: string) => apiAs(t.app, token)('GET', url);
 
 beforeAll(async () => {
   t = await createTestApp({ now: '2026-03-01T00:00:00.000Z' });
   // New York cohort opening weeks at 08:00 local: 13:00Z before 8 March, 12:00Z after.
-  const a = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-02', timezone: 'America/New_York' });
+  const a = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-02', timezone: 'America/New_York' });
   cohortA = a.cohort;
   instructorA = a.instructor as { token: string };
-  cohortB = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-02', timezone: 'America/New_York' }).cohort;
-  learner = enrolLearner(t, cohortA.id);
-  otherLearner = enrolLearner(t, cohortB.id);
-  admin = insertUser(t, 'admin');
+  cohortB = (await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-02', timezone: 'America/New_York' })).cohort;
+  learner = await enrolLearner(t, cohortA.id);
+  otherLearner = await enrolLearner(t, cohortB.id);
+  admin = await insertUser(t, 'admin');
 });
 afterAll(async () => t.close());
 beforeEach(() => t.clock.set('2026-03-01T00:00:00.000Z'));
@@ -64,10 +64,10 @@ describe('a learner and the weeks of their cohort', () => {
   });
 
   it('a withdrawn learner is outside the cohort', async () => {
-    const gone = enrolLearner(t, cohortA.id);
+    const gone = await enrolLearner(t, cohortA.id);
     t.clock.set('2026-03-10T00:00:00.000Z');
     expect((await get(gone.token, `/api/v1/cohorts/${cohortA.id}/weeks/1`)).statusCode).toBe(200);
-    t.ctx.db.transaction((tx) => t.ctx.cohorts.withdraw(tx, cohortA.id, gone.user.id));
+    await t.ctx.database.transaction((tx) => t.ctx.cohorts.withdraw(tx, cohortA.id, gone.user.id));
     expect((await get(gone.token, `/api/v1/cohorts/${cohortA.id}/weeks/1`)).statusCode).toBe(403);
   });
 });

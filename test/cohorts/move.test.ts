@@ -12,12 +12,14 @@ async function ours(t: TestApp, address: string) {
 }
 
 let t: TestApp;
-let admin: ReturnType<typeof insertUser>;
+let admin: Awaited<ReturnType<typeof insertUser>>;
 const changes: Array<{ id: number; change: string; startsAt: string }> = [];
 beforeAll(async () => {
   t = await createTestApp({ now: '2026-03-01T10:00:00.000Z' });
-  admin = insertUser(t, 'admin');
-  t.ctx.cohorts.onChange((_tx, cohort: Cohort, change) => changes.push({ id: cohort.id, change, startsAt: cohort.timeline.startsAt.toISOString() }));
+  admin = await insertUser(t, 'admin');
+  t.ctx.events.on('cohort.changed', async (_tx, { cohort, change }: { cohort: Cohort; change: string }) => {
+    changes.push({ id: cohort.id, change, startsAt: cohort.timeline.startsAt.toISOString() });
+  });
 });
 afterAll(async () => t.close());
 const patch = (token: string | null, id: number, body: unknown) => apiAs(t.app, token)('PATCH', `/api/v1/cohorts/${id}`, body);
@@ -25,12 +27,12 @@ const patch = (token: string | null, id: number, body: unknown) => apiAs(t.app, 
 describe('moving a cohort', () => {
   it('recomputes every instant, keeps the week edits, and emails one notice to each enrolled learner in their zone', async () => {
     t.clock.set('2026-03-01T10:00:00.000Z');
-    const { cohort, instructor } = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
-    const ann = enrolLearner(t, cohort.id, 'Ann Archivist');
-    const ben = enrolLearner(t, cohort.id, 'Ben Cataloguer');
-    t.ctx.people.updateProfile(ben.user.id, { timezone: 'America/New_York' });
-    const gone = enrolLearner(t, cohort.id);
-    t.ctx.db.transaction((tx) => t.ctx.cohorts.withdraw(tx, cohort.id, gone.user.id));
+    const { cohort, instructor } = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
+    const ann = await enrolLearner(t, cohort.id, 'Ann Archivist');
+    const ben = await enrolLearner(t, cohort.id, 'Ben Cataloguer');
+    await t.ctx.people.updateProfile(ben.user.id, { timezone: 'America/New_York' });
+    const gone = await enrolLearner(t, cohort.id);
+    await t.ctx.database.transaction((tx) => t.ctx.cohorts.withdraw(tx, cohort.id, gone.user.id));
     const edit = await apiAs(t.app, (instructor as { token: string }).token)('PUT', `/api/v1/cohorts/${cohort.id}/weeks/2`, {
       title: 'Week 2 — Our own stakeholders',
       markdown: 'Bring **your** map to the session.',
@@ -54,7 +56,7 @@ describe('moving a cohort', () => {
     const week2 = await apiAs(t.app, admin.token)('GET', `/api/v1/cohorts/${cohort.id}/weeks/2`);
     expect(week2.json()).toMatchObject({ title: 'Week 2 — Our own stakeholders', opensAt: '2026-04-20T07:00:00.000Z', edited: true });
     expect(week2.json().html).toContain('<strong>your</strong>');
-    // The hooks (sessions recompute their instants) ran inside the move with the new timeline.
+    // The 'cohort.changed' reactions (sessions recompute their instants) ran inside the move with the new timeline.
     expect(changes.filter((c) => c.id === cohort.id)).toEqual([
       { id: cohort.id, change: 'created', startsAt: '2026-03-16T08:00:00.000Z' },
       { id: cohort.id, change: 'moved', startsAt: '2026-04-13T07:00:00.000Z' },
@@ -73,8 +75,8 @@ describe('moving a cohort', () => {
   });
 
   it('moves to another time zone: weeks open at the release time there', async () => {
-    const { cohort } = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
+    const learner = await enrolLearner(t, cohort.id);
     const res = await patch(admin.token, cohort.id, { timezone: 'America/New_York' });
     expect(res.statusCode).toBe(200);
     expect(res.json().timezone).toBe('America/New_York');
@@ -86,8 +88,8 @@ describe('moving a cohort', () => {
   });
 
   it('a change that keeps the same dates sends nothing', async () => {
-    const { cohort } = insertCohort(t, { startDate: '2026-03-16' });
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
+    const learner = await enrolLearner(t, cohort.id);
     const res = await patch(admin.token, cohort.id, { startDate: '2026-03-16', timezone: 'Europe/London' });
     expect(res.statusCode).toBe(200);
     expect(await ours(t, learner.email)).toHaveLength(0);
@@ -95,8 +97,8 @@ describe('moving a cohort', () => {
 
   it('mid-cohort: a week announced before the move is not announced again; weeks still ahead open on the new dates', async () => {
     t.clock.set('2026-03-16T09:00:00.000Z');
-    const { cohort } = insertCohort(t, { startDate: '2026-03-16' });
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
+    const learner = await enrolLearner(t, cohort.id);
     await t.ctx.scheduler.runDue();
     expect((await ours(t, learner.email)).map((m) => m.subject)).toEqual(['Week 1 is open: Strategic Planning with Purpose']);
     // Push the rest a week later: week 2 now opens 30 March 07:00Z instead of 23 March.
@@ -118,20 +120,20 @@ describe('moving a cohort', () => {
 
 describe('changing capacity and instructors', () => {
   it('an admin changes capacity and replaces the instructors; the old instructor loses access', async () => {
-    const { cohort, instructor } = insertCohort(t);
-    const newcomer = insertUser(t, 'learner', 'Nora New');
+    const { cohort, instructor } = await insertCohort(t);
+    const newcomer = await insertUser(t, 'learner', 'Nora New');
     const res = await patch(admin.token, cohort.id, { capacity: 35, instructors: [newcomer.email.toUpperCase()] });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ capacity: 35, instructors: [newcomer.email] });
-    expect(t.ctx.people.findByEmail(newcomer.email)?.role).toBe('instructor');
+    expect((await t.ctx.people.findByEmail(newcomer.email))?.role).toBe('instructor');
     expect((await apiAs(t.app, newcomer.token)('GET', `/api/v1/cohorts/${cohort.id}`)).statusCode).toBe(200);
     expect((await apiAs(t.app, (instructor as { token: string }).token)('GET', `/api/v1/cohorts/${cohort.id}`)).statusCode).toBe(403);
     expect(changes.at(-1)).toMatchObject({ id: cohort.id, change: 'updated' });
   });
 
   it('learners do not see the instructors’ addresses in the cohort document', async () => {
-    const { cohort } = insertCohort(t);
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t);
+    const learner = await enrolLearner(t, cohort.id);
     const doc = (await apiAs(t.app, learner.token)('GET', `/api/v1/cohorts/${cohort.id}`)).json();
     expect(doc.instructors).toBeUndefined();
   });
@@ -148,7 +150,7 @@ describe('PATCH /api/v1/cohorts/:id refuses', () => {
     [{ colour: 'blue' }, 'colour'],
     [{}, 'body'],
   ])('bad input %j with a 400 naming %s', async (body, field) => {
-    const { cohort } = insertCohort(t);
+    const { cohort } = await insertCohort(t);
     const res = await patch(admin.token, cohort.id, body);
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
@@ -156,13 +158,13 @@ describe('PATCH /api/v1/cohorts/:id refuses', () => {
   });
 
   it('the signed-out (401), instructors and learners (403), and an unknown cohort (404)', async () => {
-    const { cohort, instructor } = insertCohort(t);
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort, instructor } = await insertCohort(t);
+    const learner = await enrolLearner(t, cohort.id);
     expect((await patch(null, cohort.id, { capacity: 5 })).statusCode).toBe(401);
     expect((await patch((instructor as { token: string }).token, cohort.id, { capacity: 5 })).statusCode).toBe(403);
     expect((await patch(learner.token, cohort.id, { capacity: 5 })).statusCode).toBe(403);
     expect((await patch(admin.token, 999_999, { capacity: 5 })).statusCode).toBe(404);
-    expect(t.ctx.cohorts.get(cohort.id).capacity).toBe(20);
+    expect((await t.ctx.cohorts.get(cohort.id)).capacity).toBe(20);
   });
 
   it('is documented in the OpenAPI document', async () => {

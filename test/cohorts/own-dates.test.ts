@@ -12,10 +12,10 @@ afterEach(async () => t.close());
 
 describe('personal dates on cohort pages', () => {
   it('the week page, cohort home and my courses show the extended due date and grace end', async () => {
-    const instructor = insertUser(t, 'instructor');
-    const { cohort } = insertCohort(t, { instructor: instructor.email, startDate: '2026-03-02' });
-    const ana = enrolLearner(t, cohort.id, 'Ana');
-    const ben = enrolLearner(t, cohort.id, 'Ben');
+    const instructor = await insertUser(t, 'instructor');
+    const { cohort } = await insertCohort(t, { instructor: instructor.email, startDate: '2026-03-02' });
+    const ana = await enrolLearner(t, cohort.id, 'Ana');
+    const ben = await enrolLearner(t, cohort.id, 'Ben');
     const granted = await apiAs(t.app, instructor.token)('POST', `/api/v1/cohorts/${cohort.id}/extensions`, {
       learner: ana.email,
       week: 2,

@@ -14,7 +14,7 @@ async function ours(t: TestApp, address: string) {
 let t: TestApp;
 let cohort: Cohort;
 let other: Cohort;
-let learner: ReturnType<typeof insertUser>;
+let learner: Awaited<ReturnType<typeof insertUser>>;
 let instructorEmail: string;
 let adminEmail: string;
 let asLearner: Browser;
@@ -25,14 +25,14 @@ let asOtherInstructor: Browser;
 beforeAll(async () => {
   t = await createTestApp({ now: '2026-03-01T00:00:00.000Z' });
   // Strategic planning in London, weeks at 08:00: 16, 23 March (GMT), 30 March, 6 April (BST).
-  const c = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
+  const c = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
   cohort = c.cohort;
   instructorEmail = c.instructor.email;
-  const o = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
+  const o = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
   other = o.cohort;
-  learner = enrolLearner(t, cohort.id, 'Ann Archivist');
-  enrolLearner(t, other.id, 'Olu Other');
-  adminEmail = insertUser(t, 'admin', 'Ada Admin').email;
+  learner = await enrolLearner(t, cohort.id, 'Ann Archivist');
+  await enrolLearner(t, other.id, 'Olu Other');
+  adminEmail = (await insertUser(t, 'admin', 'Ada Admin')).email;
   asLearner = await signInBrowser(t, learner.email);
   asInstructor = await signInBrowser(t, instructorEmail);
   asAdmin = await signInBrowser(t, adminEmail);
@@ -95,7 +95,7 @@ describe('my courses', () => {
 
 describe('the cohort home', () => {
   it('shows the week-by-week plan in the learner’s own zone, open weeks linked and later ones locked', async () => {
-    t.ctx.people.updateProfile(learner.user.id, { timezone: 'America/New_York' });
+    await t.ctx.people.updateProfile(learner.user.id, { timezone: 'America/New_York' });
     try {
       const res = await asLearner.get(`/cohorts/${cohort.id}`);
       expect(res.statusCode).toBe(200);
@@ -109,7 +109,7 @@ describe('the cohort home', () => {
       expect(body).toMatch(/Locked/);
       expect(res.body).toContain('aria-current="step"');
     } finally {
-      t.ctx.people.updateProfile(learner.user.id, { timezone: null });
+      await t.ctx.people.updateProfile(learner.user.id, { timezone: null });
     }
   });
 
@@ -236,9 +236,9 @@ describe('teaching pages', () => {
     const course = t.ctx.courses.get('strategic-planning').weeks[1];
     const res = await asInstructor.post(url, { title: 'Week 2 — People first', markdown: course.markdown.replace(/\n/g, '\r\n') });
     expect(res.statusCode).toBe(303);
-    const week = t.ctx.cohorts.week(cohort, 2);
+    const week = await t.ctx.cohorts.week(cohort, 2);
     expect(week).toMatchObject({ title: 'Week 2 — People first', html: course.html, edited: true });
-    t.ctx.cohorts.resetWeek(cohort, 2);
+    await t.ctx.cohorts.resetWeek(cohort, 2);
   });
 
   it('a week edit with an empty title or text is shown again with a friendly message (400)', async () => {
@@ -253,13 +253,13 @@ describe('teaching pages', () => {
     const tooLong = await asInstructor.post(url, { title: 'x'.repeat(201), markdown: 'text' });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.body).toContain('200 characters or fewer');
-    expect(t.ctx.cohorts.week(cohort, 1).edited).toBe(false);
+    expect((await t.ctx.cohorts.week(cohort, 1)).edited).toBe(false);
   });
 
   it('refuses a week edit without its CSRF token', async () => {
     const res = await asInstructor.post(`/teach/cohorts/${cohort.id}/weeks/1/edit`, { title: 'x', markdown: 'y' }, { csrf: null });
     expect(res.statusCode).toBe(403);
-    expect(t.ctx.cohorts.week(cohort, 1).edited).toBe(false);
+    expect((await t.ctx.cohorts.week(cohort, 1)).edited).toBe(false);
   });
 });
 
@@ -301,9 +301,9 @@ describe('admin pages', () => {
     );
     expect(ok.statusCode).toBe(303);
     const id = Number(/\/admin\/cohorts\/(\d+)\?created=1$/.exec(ok.headers.location as string)?.[1]);
-    const created = t.ctx.cohorts.get(id);
+    const created = await t.ctx.cohorts.get(id);
     expect(created).toMatchObject({ courseSlug: 'library-partnerships', startDate: '2026-09-07', timezone: 'America/New_York', capacity: 16 });
-    expect(t.ctx.cohorts.instructors(id).map((i) => i.email).sort()).toEqual([newInstructor, instructorEmail].sort());
+    expect((await t.ctx.cohorts.instructors(id)).map((i) => i.email).sort()).toEqual([newInstructor, instructorEmail].sort());
     expect(text((await asAdmin.get(ok.headers.location as string)).body)).toContain('The cohort is created.');
   });
 
@@ -314,16 +314,16 @@ describe('admin pages', () => {
     expect(text(bad.body)).toContain('whole number from 1 to 10000');
     const ok = await asAdmin.post(url, { capacity: '25', instructors: instructorEmail });
     expect(ok.statusCode).toBe(303);
-    expect(t.ctx.cohorts.get(other.id).capacity).toBe(25);
-    expect(t.ctx.cohorts.instructors(other.id).map((i) => i.email)).toEqual([instructorEmail]);
+    expect((await t.ctx.cohorts.get(other.id)).capacity).toBe(25);
+    expect((await t.ctx.cohorts.instructors(other.id)).map((i) => i.email)).toEqual([instructorEmail]);
     expect((await asInstructor.get(`/teach/cohorts/${other.id}`)).statusCode).toBe(200);
   });
 
   it('moves a cohort from the form: new dates everywhere, one email per learner, none when nothing changes', async () => {
     t.clock.set('2026-03-01T00:00:00.000Z');
-    const { cohort: c } = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
-    const a = enrolLearner(t, c.id);
-    const b = enrolLearner(t, c.id);
+    const { cohort: c } = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
+    const a = await enrolLearner(t, c.id);
+    const b = await enrolLearner(t, c.id);
     const url = `/admin/cohorts/${c.id}/move`;
     const bad = await asAdmin.post(url, { startDate: 'next monday', timezone: 'Europe/London' }, { fromPage: `/admin/cohorts/${c.id}` });
     expect(bad.statusCode).toBe(400);
@@ -333,8 +333,8 @@ describe('admin pages', () => {
     const moved = await asAdmin.post(url, { startDate: '2026-04-20', timezone: 'Europe/Dublin' }, { fromPage: `/admin/cohorts/${c.id}` });
     expect(moved.statusCode).toBe(303);
     expect(text((await asAdmin.get(moved.headers.location as string)).body)).toContain('The cohort is moved.');
-    expect(t.ctx.cohorts.get(c.id)).toMatchObject({ startDate: '2026-04-20', timezone: 'Europe/Dublin' });
-    expect(t.ctx.cohorts.get(c.id).timeline.startsAt.toISOString()).toBe('2026-04-20T07:00:00.000Z');
+    expect(await t.ctx.cohorts.get(c.id)).toMatchObject({ startDate: '2026-04-20', timezone: 'Europe/Dublin' });
+    expect((await t.ctx.cohorts.get(c.id)).timeline.startsAt.toISOString()).toBe('2026-04-20T07:00:00.000Z');
     expect((await ours(t, a.email)).map((m) => m.subject)).toEqual(['New dates for Strategic Planning with Purpose']);
     expect(await ours(t, b.email)).toHaveLength(1);
   });

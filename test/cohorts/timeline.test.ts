@@ -142,8 +142,8 @@ describe('the timeline, through the API', () => {
 
   for (const c of cases) {
     it(`${c.name}: GET /api/v1/cohorts/:id gives the same instants`, async () => {
-      const { cohort } = insertCohort(t, { course: c.course, startDate: c.startDate, timezone: c.timezone });
-      const admin = insertUser(t, 'admin');
+      const { cohort } = await insertCohort(t, { course: c.course, startDate: c.startDate, timezone: c.timezone });
+      const admin = await insertUser(t, 'admin');
       const res = await apiAs(t.app, admin.token)('GET', `/api/v1/cohorts/${cohort.id}`);
       expect(res.statusCode).toBe(200);
       const doc = res.json();

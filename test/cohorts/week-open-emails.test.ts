@@ -24,12 +24,12 @@ describe('week-opening emails', () => {
     dir = mkdtempSync(join(tmpdir(), 'cc-cohorts-restart-'));
     t = await createTestApp({ dir, now: '2026-03-10T12:00:00.000Z' });
     // Strategic planning opens weeks at 08:00 London time; the clocks go forward on 29 March.
-    const { cohort } = insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
-    const ann = enrolLearner(t, cohort.id, 'Ann Archivist');
-    const ben = enrolLearner(t, cohort.id, 'Ben Cataloguer');
-    t.ctx.people.updateProfile(ben.user.id, { timezone: 'America/New_York' });
-    const gone = enrolLearner(t, cohort.id, 'Withdrawn Learner');
-    t.ctx.db.transaction((tx) => t!.ctx.cohorts.withdraw(tx, cohort.id, gone.user.id));
+    const { cohort } = await insertCohort(t, { course: 'strategic-planning', startDate: '2026-03-16', timezone: 'Europe/London' });
+    const ann = await enrolLearner(t, cohort.id, 'Ann Archivist');
+    const ben = await enrolLearner(t, cohort.id, 'Ben Cataloguer');
+    await t.ctx.people.updateProfile(ben.user.id, { timezone: 'America/New_York' });
+    const gone = await enrolLearner(t, cohort.id, 'Withdrawn Learner');
+    await t.ctx.database.transaction((tx) => t!.ctx.cohorts.withdraw(tx, cohort.id, gone.user.id));
 
     t.clock.set('2026-03-16T07:59:59.999Z');
     await t.ctx.scheduler.runDue();
@@ -87,20 +87,22 @@ describe('week-opening emails', () => {
 
   it('the per-learner key holds even if the week was somehow announced twice (two instances, a lost notice row)', async () => {
     t = await createTestApp({ now: '2026-03-16T09:00:00.000Z' });
-    const { cohort } = insertCohort(t, { startDate: '2026-03-16' });
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
+    const learner = await enrolLearner(t, cohort.id);
     await t.ctx.scheduler.runDue();
-    t.ctx.db.delete(weekOpenNotices).where(eq(weekOpenNotices.cohortId, cohort.id)).run();
+    await t.ctx.database.transaction(async (tx) => {
+      await tx.delete(weekOpenNotices).where(eq(weekOpenNotices.cohortId, cohort.id));
+    });
     await t.ctx.scheduler.runDue();
     expect(subjects(await t.mailsTo(learner.email))).toHaveLength(1);
   });
 
   it('a learner who enrols after a week was announced does not get that week’s email, but gets the next ones', async () => {
     t = await createTestApp({ now: '2026-03-16T09:00:00.000Z' });
-    const { cohort } = insertCohort(t, { startDate: '2026-03-16' });
-    const early = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
+    const early = await enrolLearner(t, cohort.id);
     await t.ctx.scheduler.runDue();
-    const late = enrolLearner(t, cohort.id);
+    const late = await enrolLearner(t, cohort.id);
     await t.ctx.scheduler.runDue();
     expect(subjects(await t.mailsTo(early.email))).toHaveLength(1);
     expect(subjects(await t.mailsTo(late.email))).toHaveLength(0);
@@ -111,8 +113,8 @@ describe('week-opening emails', () => {
 
   it('sends nothing when the server comes back after the cohort’s material has closed (accessEndsAt)', async () => {
     t = await createTestApp({ now: '2026-03-10T00:00:00.000Z' });
-    const { cohort } = insertCohort(t, { startDate: '2026-03-16' });
-    const learner = enrolLearner(t, cohort.id);
+    const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
+    const learner = await enrolLearner(t, cohort.id);
     t.clock.set('2026-05-11T07:00:00.000Z');
     await t.ctx.scheduler.runDue();
     expect(subjects(await t.mailsTo(learner.email))).toHaveLength(0);
@@ -120,17 +122,17 @@ describe('week-opening emails', () => {
 
   it('does not read cohorts that are long archived or far in the future on each tick', async () => {
     t = await createTestApp({ now: '2026-03-20T12:00:00.000Z' });
-    insertCohort(t, { startDate: '2025-06-02' }); // archived long ago
-    insertCohort(t, { startDate: '2026-09-07' }); // months ahead
-    const { cohort } = insertCohort(t, { startDate: '2026-03-16' });
-    enrolLearner(t, cohort.id);
+    await insertCohort(t, { startDate: '2025-06-02' }); // archived long ago
+    await insertCohort(t, { startDate: '2026-09-07' }); // months ahead
+    const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
+    await enrolLearner(t, cohort.id);
     const has = vi.spyOn(t.ctx.courses, 'has');
-    const result = t.ctx.cohorts.announceOpenWeeks(t.clock.now());
+    const result = await t.ctx.cohorts.announceOpenWeeks(t.clock.now());
     expect(has).toHaveBeenCalledTimes(1);
     expect(result).toEqual({ weeks: 1, emails: 1 });
     has.mockClear();
     // The next tick reads the running cohort and finds nothing to do.
-    expect(t.ctx.cohorts.announceOpenWeeks(t.clock.now())).toEqual({ weeks: 0, emails: 0 });
+    expect(await t.ctx.cohorts.announceOpenWeeks(t.clock.now())).toEqual({ weeks: 0, emails: 0 });
     expect(has).toHaveBeenCalledTimes(1);
   });
 });

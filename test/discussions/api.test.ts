@@ -22,7 +22,7 @@ describe('week threads', () => {
     const learner = await threadsOf(w.a.learner.api, w.a.id);
     expect(learner.map((t) => t.week)).toEqual([1]);
     expect(learner[0].title).toMatch(/^Week 1 — /);
-    w.t.clock.set(w.t.ctx.cohorts.get(w.a.id).timeline.weeks[1].opensAt);
+    w.t.clock.set((await w.t.ctx.cohorts.get(w.a.id)).timeline.weeks[1].opensAt);
     expect((await threadsOf(w.a.learner.api, w.a.id)).map((t) => t.week).sort()).toEqual([1, 2]);
   });
 
@@ -40,14 +40,16 @@ describe('week threads', () => {
     expect((await w.a.learner.api('POST', `/api/v1/threads/${week3.id}/posts`, { body: 'early' })).statusCode).toBe(403);
     expect((await w.a.instructor.api('GET', `/api/v1/threads/${week3.id}`)).statusCode).toBe(200);
     expect((await w.a.instructor.api('POST', `/api/v1/threads/${week3.id}/posts`, { body: 'Notes for next week' })).statusCode).toBe(201);
-    w.t.clock.set(w.t.ctx.cohorts.get(w.a.id).timeline.weeks[2].opensAt);
+    w.t.clock.set((await w.t.ctx.cohorts.get(w.a.id)).timeline.weeks[2].opensAt);
     expect((await w.a.learner.api('GET', `/api/v1/threads/${week3.id}`)).statusCode).toBe(200);
   });
 
   it('week threads of a cohort created before the module existed appear on first sight', async () => {
     const { threads } = await import('../../modules/discussions/schema.js');
     const { eq } = await import('drizzle-orm');
-    w.t.ctx.db.delete(threads).where(eq(threads.cohortId, w.a.id)).run();
+    await w.t.ctx.database.transaction(async (tx) => {
+      await tx.delete(threads).where(eq(threads.cohortId, w.a.id));
+    });
     expect((await threadsOf(w.a.instructor.api, w.a.id)).filter((t) => t.week !== null)).toHaveLength(4);
   });
 });
@@ -93,7 +95,7 @@ describe('starting threads and posting', () => {
 
   it('signed-out callers get 401 on every route', async () => {
     const threadId = await startThread(w.a.learner.api, w.a.id);
-    const postId = w.t.ctx.db.select().from(posts).all()[0].id;
+    const postId = (await w.t.ctx.db.select().from(posts))[0].id;
     const calls: Array<[Parameters<World['anon']>[0], string, unknown?]> = [
       ['GET', `/api/v1/cohorts/${w.a.id}/threads`],
       ['POST', `/api/v1/cohorts/${w.a.id}/threads`, { title: 'T', body: 'B' }],
@@ -149,7 +151,9 @@ describe('starting threads and posting', () => {
 
   it('tells the certificates module once the post is written, so the new post already counts (a new thread: inside its transaction)', async () => {
     const seen: Array<{ cohortId: number; userId: number; count: number }> = [];
-    w.t.ctx.progress.listen((_tx, cohortId, userId) => seen.push({ cohortId, userId, count: w.t.ctx.discussions.postCount(cohortId, userId) }));
+    w.t.ctx.events.on('progress.changed', async (tx, { cohortId, userId }) => {
+      seen.push({ cohortId, userId, count: await w.t.ctx.discussions.postCount(cohortId, userId, tx) });
+    });
     const threadId = await startThread(w.a.learner.api, w.a.id);
     await post(w.a.learner.api, threadId, 'again');
     expect(seen).toEqual([
@@ -162,12 +166,14 @@ describe('starting threads and posting', () => {
     const threadId = await startThread(w.a.learner.api, w.a.id);
     const p2 = await post(w.a.learner.api, threadId, 'two');
     const p3 = await post(w.a.learner.api, threadId, 'three');
-    expect(w.t.ctx.discussions.postCount(w.a.id, w.a.learner.user.id)).toBe(3);
+    expect(await w.t.ctx.discussions.postCount(w.a.id, w.a.learner.user.id)).toBe(3);
     await w.a.learner.api('DELETE', `/api/v1/posts/${p2}`);
     await w.a.instructor.api('PATCH', `/api/v1/posts/${p3}`, { hidden: true });
-    expect(w.t.ctx.discussions.postCount(w.a.id, w.a.learner.user.id)).toBe(1);
-    expect(w.t.ctx.discussions.postCount(w.a.id, w.a.learner2.user.id)).toBe(0);
-    expect(w.t.ctx.discussions.postCount(w.b.id, w.a.learner.user.id)).toBe(0);
+    expect(await w.t.ctx.discussions.postCount(w.a.id, w.a.learner.user.id)).toBe(1);
+    expect(await w.t.ctx.discussions.postCount(w.a.id, w.a.learner2.user.id)).toBe(0);
+    expect(await w.t.ctx.discussions.postCount(w.b.id, w.a.learner.user.id)).toBe(0);
+    const counts = await w.t.ctx.discussions.postCounts(w.a.id);
+    expect([counts(w.a.learner.user.id), counts(w.a.learner2.user.id)]).toEqual([1, 0]);
   });
 });
 
@@ -208,7 +214,7 @@ describe('removing posts', () => {
       expect(removed).toMatchObject({ removed: true, html: '', author: null, editedAt: null });
       expect(doc.posts.find((p: { id: number }) => p.id === reply)).toMatchObject({ parentId: id, html: '<p>a reply</p>\n' });
     }
-    const row = w.t.ctx.db.select().from(posts).all().find((p) => p.id === id)!;
+    const row = (await w.t.ctx.db.select().from(posts)).find((p) => p.id === id)!;
     expect(row.markdown).toBe('');
     expect(row.html).toBe('');
     expect((await w.a.learner.api('PATCH', `/api/v1/posts/${id}`, { body: 'back' })).statusCode).toBe(409);
@@ -230,7 +236,7 @@ describe('lock, hide and pin', () => {
     expect((await w.a.learner.api('PATCH', `/api/v1/posts/${id}`, { hidden: true })).statusCode).toBe(403);
     // Asking for both: nothing changes when half is refused.
     expect((await w.a.learner.api('PATCH', `/api/v1/posts/${id}`, { hidden: true, body: 'changed' })).statusCode).toBe(403);
-    expect(w.t.ctx.db.select().from(posts).all().find((p) => p.id === id)!.markdown).toBe('x');
+    expect((await w.t.ctx.db.select().from(posts)).find((p) => p.id === id)!.markdown).toBe('x');
     expect((await w.admin.api('PATCH', `/api/v1/threads/${threadId}`, { pinned: true })).statusCode).toBe(200);
     expect((await w.a.instructor.api('PATCH', `/api/v1/threads/${threadId}`, {})).statusCode).toBe(400);
   });
@@ -274,7 +280,9 @@ describe('lock, hide and pin', () => {
     const id = await post(w.a.learner.api, threadId, 'x');
     await w.a.instructor.api('PATCH', `/api/v1/posts/${id}`, { hidden: true });
     const seen: number[] = [];
-    w.t.ctx.progress.listen((_tx, _c, userId) => seen.push(userId));
+    w.t.ctx.events.on('progress.changed', async (_tx, { userId }) => {
+      seen.push(userId);
+    });
     await w.a.instructor.api('PATCH', `/api/v1/posts/${id}`, { hidden: false });
     expect(seen).toEqual([w.a.learner.user.id]);
   });
@@ -319,8 +327,8 @@ describe('unread markers', () => {
 
   it('reading page 1 of a long thread leaves the later pages unread', async () => {
     const threadId = await startThread(w.a.learner.api, w.a.id, 'Long', 'p0');
-    const scope = w.t.ctx.discussions.threadById(w.t.ctx.people.get(w.a.learner.user.id), threadId);
-    for (let i = 1; i < 70; i++) w.t.ctx.discussions.createPost(scope, { body: `p${i}` });
+    const scope = await w.t.ctx.discussions.threadById(await w.t.ctx.people.get(w.a.learner.user.id), threadId);
+    for (let i = 1; i < 70; i++) await w.t.ctx.discussions.createPost(scope, { body: `p${i}` });
     await w.a.learner2.api('GET', `/api/v1/threads/${threadId}`);
     expect((await threadsOf(w.a.learner2.api, w.a.id)).find((t) => t.id === threadId)!.unread).toBe(20);
     await w.a.learner2.api('GET', `/api/v1/threads/${threadId}?page=2`);
@@ -331,8 +339,8 @@ describe('unread markers', () => {
 describe('long threads', () => {
   it('pages of 50 posts; a page past the end is empty', async () => {
     const threadId = await startThread(w.a.learner.api, w.a.id, 'Long', 'p0');
-    const scope = w.t.ctx.discussions.threadById(w.t.ctx.people.get(w.a.learner.user.id), threadId);
-    for (let i = 1; i < 120; i++) w.t.ctx.discussions.createPost(scope, { body: `p${i}` });
+    const scope = await w.t.ctx.discussions.threadById(await w.t.ctx.people.get(w.a.learner.user.id), threadId);
+    for (let i = 1; i < 120; i++) await w.t.ctx.discussions.createPost(scope, { body: `p${i}` });
     const p3 = (await w.a.learner.api('GET', `/api/v1/threads/${threadId}?page=3`)).json();
     expect(p3).toMatchObject({ page: 3, pages: 3, perPage: 50, total: 120 });
     expect(p3.posts).toHaveLength(20);
@@ -342,28 +350,31 @@ describe('long threads', () => {
   });
 
   it('a page of a 200-post thread takes the same few queries as a short one (authors joined, no N+1)', async () => {
-    const sqlite = w.t.ctx.database.sqlite;
+    // Every statement on either connection: reads go to the reader, the read marker to the writer.
+    const { reader, writer } = w.t.ctx.database.connections;
     const count = async (url: string) => {
-      const original = sqlite.prepare.bind(sqlite);
+      const originals = [reader, writer].map((c) => c.prepare.bind(c));
       let n = 0;
-      sqlite.prepare = ((source: string) => {
-        n++;
-        return original(source);
-      }) as typeof sqlite.prepare;
+      [reader, writer].forEach((c, i) => {
+        c.prepare = ((source: string) => {
+          n++;
+          return originals[i](source);
+        }) as typeof c.prepare;
+      });
       try {
         const started = performance.now();
         const res = await w.a.learner2.api('GET', url);
         expect(res.statusCode).toBe(200);
         return { n, ms: performance.now() - started };
       } finally {
-        sqlite.prepare = original;
+        [reader, writer].forEach((c, i) => (c.prepare = originals[i]));
       }
     };
     const short = await startThread(w.a.learner.api, w.a.id, 'Short', 'p0');
     const long = await startThread(w.a.learner.api, w.a.id, 'Long', 'p0');
-    const authors = [w.a.learner, w.a.learner2, w.a.instructor].map((p) => w.t.ctx.people.get(p.user.id));
-    const scopes = authors.map((u) => w.t.ctx.discussions.threadById(u, long));
-    for (let i = 1; i < 200; i++) w.t.ctx.discussions.createPost(scopes[i % 3], { body: `post **${i}**` });
+    const scopes = [];
+    for (const p of [w.a.learner, w.a.learner2, w.a.instructor]) scopes.push(await w.t.ctx.discussions.threadById(await w.t.ctx.people.get(p.user.id), long));
+    for (let i = 1; i < 200; i++) await w.t.ctx.discussions.createPost(scopes[i % 3], { body: `post **${i}**` });
     const a = await count(`/api/v1/threads/${short}`);
     const b = await count(`/api/v1/threads/${long}?page=2`);
     expect(b.n).toBe(a.n);
@@ -375,7 +386,7 @@ describe('long threads', () => {
 describe('when the cohort ends', () => {
   it('learners can post until graceEndsAt, then read until accessEndsAt, then nothing', async () => {
     const threadId = await startThread(w.a.learner.api, w.a.id);
-    const cohort = w.t.ctx.cohorts.get(w.a.id);
+    const cohort = await w.t.ctx.cohorts.get(w.a.id);
     w.t.clock.set(new Date(cohort.timeline.graceEndsAt.getTime() - 1000));
     expect((await w.a.learner.api('POST', `/api/v1/threads/${threadId}/posts`, { body: 'just in time' })).statusCode).toBe(201);
     w.t.clock.set(cohort.timeline.graceEndsAt);

@@ -76,19 +76,19 @@ describe('the daily digest', () => {
     // A quiet day: no email, but the day is recorded so it is not reconsidered.
     await tick('2026-03-05T07:05:00.000Z');
     expect(await digestsTo(w.a.learner2.email)).toHaveLength(2);
-    const rows = w.t.ctx.db.select().from(discussionDigests).where(eq(discussionDigests.userId, w.a.learner2.user.id)).all();
+    const rows = await w.t.ctx.db.select().from(discussionDigests).where(eq(discussionDigests.userId, w.a.learner2.user.id));
     expect(rows.map((r) => [r.day, r.postCount])).toEqual([
       ['2026-03-03', 1],
       ['2026-03-04', 1],
       ['2026-03-05', 0],
     ]);
-    const keys = w.t.ctx.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, `digest:${w.a.learner2.user.id}:%`)).all();
+    const keys = await w.t.ctx.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, `digest:${w.a.learner2.user.id}:%`));
     expect(keys.map((k) => k.key)).toEqual([`digest:${w.a.learner2.user.id}:2026-03-03`, `digest:${w.a.learner2.user.id}:2026-03-04`]);
   });
 
   it('follows the reader’s own time zone for the local day and hour', async () => {
     w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
-    w.t.ctx.people.updateProfile(w.a.learner2.user.id, { timezone: 'America/New_York' });
+    await w.t.ctx.people.updateProfile(w.a.learner2.user.id, { timezone: 'America/New_York' });
     await startThread(w.a.learner.api, w.a.id, 'Zones', 'hello');
     // 07:00 in London is 02:00 in New York: too early there.
     await tick('2026-03-03T07:00:00.000Z');
@@ -96,7 +96,7 @@ describe('the daily digest', () => {
     expect(await digestsTo(w.a.instructor.email)).toHaveLength(1);
     await tick('2026-03-03T12:00:00.000Z');
     expect(await digestsTo(w.a.learner2.email)).toHaveLength(1);
-    const key = w.t.ctx.db.select({ key: outbox.dedupeKey }).from(outbox).where(eq(outbox.to, w.a.learner2.email)).all();
+    const key = await w.t.ctx.db.select({ key: outbox.dedupeKey }).from(outbox).where(eq(outbox.to, w.a.learner2.email));
     expect(key.map((k) => k.key)).toContain(`digest:${w.a.learner2.user.id}:2026-03-03`);
   });
 
@@ -139,7 +139,7 @@ describe('the daily digest', () => {
     const browser = await signInBrowser(w.t, w.a.learner2.email);
     const saved = await browser.post('/profile', { name: 'Sam Second', timezone: '' });
     expect(saved.statusCode).toBe(303);
-    expect(w.t.ctx.people.get(w.a.learner2.user.id).digestOptOut).toBe(true);
+    expect((await w.t.ctx.people.get(w.a.learner2.user.id)).digestOptOut).toBe(true);
     await startThread(w.a.learner.api, w.a.id, 'Anyone?', 'hello');
     await tick('2026-03-03T07:00:00.000Z');
     expect(await digestsTo(w.a.learner2.email)).toHaveLength(0);
@@ -149,10 +149,10 @@ describe('the daily digest', () => {
   it('stops once the cohort is archived, and for a learner who withdrew', async () => {
     w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
     const threadId = await startThread(w.a.learner.api, w.a.id, 'Late', 'x');
-    w.t.ctx.db.transaction((tx) => w.t.ctx.cohorts.withdraw(tx, w.a.id, w.a.learner2.user.id));
+    await w.t.ctx.database.transaction((tx) => w.t.ctx.cohorts.withdraw(tx, w.a.id, w.a.learner2.user.id));
     await tick('2026-03-03T07:00:00.000Z');
     expect(await digestsTo(w.a.learner2.email)).toHaveLength(0);
-    const access = w.t.ctx.cohorts.get(w.a.id).timeline.accessEndsAt;
+    const access = (await w.t.ctx.cohorts.get(w.a.id)).timeline.accessEndsAt;
     w.t.clock.set(new Date(access.getTime() - 86_400_000));
     await post(w.a.instructor.api, threadId, 'closing thoughts');
     await tick(new Date(access.getTime() + 8 * 3_600_000));
@@ -164,7 +164,7 @@ describe('the daily digest', () => {
     w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
     await startThread(w.a.learner.api, w.a.id, 'Busy', 'so many of us');
     // 40,000 more learners in cohort B who chose no digest: they count as members, but need no mail.
-    const sqlite = w.t.ctx.database.sqlite;
+    const sqlite = w.t.ctx.database.connections.writer;
     sqlite.exec('BEGIN');
     sqlite
       .prepare(
@@ -176,24 +176,24 @@ describe('the daily digest', () => {
     sqlite.exec('COMMIT');
     // The digest job alone (every job would also announce week 1 to all 40,000).
     w.t.clock.set('2026-03-03T07:00:00.000Z');
-    expect(w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(2);
+    expect(await w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(2);
     expect((await digestsTo(w.a.learner2.email))[0]?.text).toContain('so many of us');
   });
 
   it('lets the server answer requests while many members’ digests are written, and writes each once', async () => {
     w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
     await startThread(w.a.learner.api, w.a.id, 'Busy', 'plenty to read');
-    for (let i = 0; i < 150; i++) enrolLearner(w.t, w.a.id);
+    for (let i = 0; i < 150; i++) await enrolLearner(w.t, w.a.id);
     w.t.clock.set('2026-03-03T07:00:00.000Z');
-    const written = () => w.t.ctx.db.select().from(discussionDigests).all().length;
+    const written = async () => (await w.t.ctx.db.select().from(discussionDigests)).length;
     const run = w.t.ctx.discussions.runDigestInSteps(w.t.clock.now());
     const res = await w.t.app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
     // Answered mid-run: some digests written, not all.
-    expect(written()).toBeLessThan(150);
+    expect(await written()).toBeLessThan(150);
     expect(await run).toBe(152);
-    expect(written()).toBe(155);
-    expect(w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(0);
+    expect(await written()).toBe(155);
+    expect(await w.t.ctx.discussions.runDigest(w.t.clock.now())).toBe(0);
   });
 
   it('is delivered through a real SMTP server', async () => {

@@ -60,13 +60,13 @@ const pageCalls = (): Call[] => [
   ['POST', `/cohorts/${w.a.id}/discussions/${threadA}/moderate`, { locked: 'true' }],
 ];
 
-function unchanged() {
-  const rowsA = w.t.ctx.db.select().from(posts).all().filter((p) => p.cohortId === w.a.id);
+async function unchanged() {
+  const rowsA = (await w.t.ctx.db.select().from(posts)).filter((p) => p.cohortId === w.a.id);
   expect(rowsA.map((p) => [p.markdown, p.hidden, p.deletedAt])).toEqual([
     ['private to A', false, null],
     ['also private to A', false, null],
   ]);
-  const a = w.t.ctx.db.select().from(threads).all().filter((t) => t.cohortId === w.a.id);
+  const a = (await w.t.ctx.db.select().from(threads)).filter((t) => t.cohortId === w.a.id);
   expect(a.filter((t) => t.week === null).map((t) => t.title)).toEqual(['Cohort A only']);
   expect(a.every((t) => !t.locked && !t.hidden && !t.pinned)).toBe(true);
 }
@@ -93,22 +93,22 @@ async function pagesAsEach(browser: Browser, label: string) {
 describe('isolation between cohorts', () => {
   it("a learner of another cohort gets 403 on every discussion API route and nothing changes", async () => {
     await apiAsEach(w.b.learner.api, 'cohort B learner');
-    unchanged();
+    await unchanged();
   });
 
   it("an instructor of another cohort gets 403 on every discussion API route", async () => {
     await apiAsEach(w.b.instructor.api, 'cohort B instructor');
-    unchanged();
+    await unchanged();
   });
 
   it('a learner of another cohort gets 403 on every discussion page and form', async () => {
     await pagesAsEach(outsider, 'cohort B learner');
-    unchanged();
+    await unchanged();
   });
 
   it('an instructor of another cohort gets 403 on every discussion page and form', async () => {
     await pagesAsEach(outsiderInstructor, 'cohort B instructor');
-    unchanged();
+    await unchanged();
   });
 
   it("cohort B's thread addressed through cohort A's pages is not found, even by a member of A", async () => {
@@ -129,7 +129,7 @@ describe('isolation between cohorts', () => {
     }
     const smuggledParent = await w.a.learner.api('POST', `/api/v1/threads/${threadA}/posts`, { body: 'smuggled', parentId: postB });
     expect(smuggledParent.statusCode).toBe(400);
-    const rowsB = w.t.ctx.db.select().from(posts).all().filter((p) => p.cohortId === w.b.id || p.markdown === 'smuggled');
+    const rowsB = (await w.t.ctx.db.select().from(posts)).filter((p) => p.cohortId === w.b.id || p.markdown === 'smuggled');
     expect(rowsB.map((p) => [p.cohortId, p.markdown, p.deletedAt])).toEqual([
       [w.b.id, 'private to B', null],
       [w.b.id, 'also private to B', null],
@@ -137,8 +137,8 @@ describe('isolation between cohorts', () => {
   });
 
   it("a withdrawn learner loses access to the cohort's discussion", async () => {
-    const learner = w.t.ctx.people.get(w.a.learner2.user.id);
-    w.t.ctx.db.transaction((tx) => w.t.ctx.cohorts.withdraw(tx, w.a.id, learner.id));
+    const learner = await w.t.ctx.people.get(w.a.learner2.user.id);
+    await w.t.ctx.database.transaction((tx) => w.t.ctx.cohorts.withdraw(tx, w.a.id, learner.id));
     expect((await w.a.learner2.api('GET', `/api/v1/threads/${threadA}`)).statusCode).toBe(403);
     expect((await w.a.learner2.api('GET', `/api/v1/cohorts/${w.a.id}/threads`)).statusCode).toBe(403);
   });

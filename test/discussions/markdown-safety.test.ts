@@ -231,9 +231,10 @@ describe('hostile posts through the API', () => {
       assertSafe(res.json().html, input);
     }
     expect(stored).toBeGreaterThan(CORPUS.length / 2);
-    const scope = w.t.ctx.discussions.threadById(w.t.ctx.people.get(w.a.learner2.user.id), threadId);
-    for (let page = 1; page <= w.t.ctx.discussions.pageCount(threadId); page++) {
-      for (const p of w.t.ctx.discussions.readThread(scope, page).posts) assertSafe(p.html, `post ${p.id}`);
+    const scope = await w.t.ctx.discussions.threadById(await w.t.ctx.people.get(w.a.learner2.user.id), threadId);
+    const pages = await w.t.ctx.discussions.pageCount(threadId);
+    for (let page = 1; page <= pages; page++) {
+      for (const p of (await w.t.ctx.discussions.readThread(scope, page)).posts) assertSafe(p.html, `post ${p.id}`);
     }
   });
 });

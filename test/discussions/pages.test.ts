@@ -204,8 +204,8 @@ describe('a thread page', () => {
 
   it('pages a long thread 50 posts at a time with links between pages; a page past the end is 404', async () => {
     const id = await startThread(w.a.learner.api, w.a.id, 'Long', 'p0');
-    const scope = w.t.ctx.discussions.threadById(w.t.ctx.people.get(w.a.learner.user.id), id);
-    for (let i = 1; i < 120; i++) w.t.ctx.discussions.createPost(scope, { body: `post number ${i}` });
+    const scope = await w.t.ctx.discussions.threadById(await w.t.ctx.people.get(w.a.learner.user.id), id);
+    for (let i = 1; i < 120; i++) await w.t.ctx.discussions.createPost(scope, { body: `post number ${i}` });
     const browser = await signInBrowser(w.t, w.a.learner2.email);
     const p1 = main((await browser.get(threadUrl(id))).body);
     expect(p1.match(/class="post[ "]/g)).toHaveLength(50);
@@ -244,8 +244,8 @@ describe('panels on shared pages', () => {
 
   it('the cohort home lists the threads with new-post counts and a link to all discussions', async () => {
     const id = await startThread(w.a.learner2.api, w.a.id, 'Reading group', 'x');
-    const access = w.t.ctx.cohorts.access(w.t.ctx.people.get(w.a.learner.user.id), w.a.id);
-    const panels = w.t.ctx.panels.render('cohort-home', { access, now: w.t.clock.now() });
+    const access = await w.t.ctx.cohorts.access(await w.t.ctx.people.get(w.a.learner.user.id), w.a.id);
+    const panels = await w.t.ctx.panels.render('cohort-home', { access, now: w.t.clock.now() });
     const panel = panels.find((p) => p.partial === 'discussions/cohort-home')!;
     expect(panel).toBeDefined();
     const html = render('cohort-home', panel.model);
@@ -255,13 +255,13 @@ describe('panels on shared pages', () => {
   });
 
   it("the week page links to the week's thread with its prompt, from the moment the week opens", async () => {
-    const learner = w.t.ctx.people.get(w.a.learner.user.id);
-    const access = w.t.ctx.cohorts.access(learner, w.a.id);
-    const week2 = (now: Date) => w.t.ctx.panels.render('week', { access, week: 2, now }).find((p) => p.partial === 'discussions/week');
-    expect(week2(w.t.clock.now())).toBeUndefined();
-    const opens = w.t.ctx.cohorts.get(w.a.id).timeline.weeks[1].opensAt;
+    const learner = await w.t.ctx.people.get(w.a.learner.user.id);
+    const access = await w.t.ctx.cohorts.access(learner, w.a.id);
+    const week2 = async (now: Date) => (await w.t.ctx.panels.render('week', { access, week: 2, now })).find((p) => p.partial === 'discussions/week');
+    expect(await week2(w.t.clock.now())).toBeUndefined();
+    const opens = (await w.t.ctx.cohorts.get(w.a.id)).timeline.weeks[1].opensAt;
     w.t.clock.set(opens);
-    const panel = week2(opens)!;
+    const panel = (await week2(opens))!;
     expect(panel).toBeDefined();
     const html = render('week', panel.model);
     expect(html).toContain('Join the discussion');

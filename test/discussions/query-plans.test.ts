@@ -39,7 +39,7 @@ describe('query plans over posts', () => {
     } as typeof realPrepare;
     w = await createWorld();
     const { t, a } = w;
-    // Post, list, read and page through a thread the way people do, so the lazily prepared statements exist too.
+    // Post, list and read a thread the way people do: every statement these requests run is prepared on the way.
     const thread = (await a.learner.api('POST', `/api/v1/cohorts/${a.id}/threads`, { title: 'Opening hours', body: 'What did your users say?' })).json();
     for (let i = 0; i < 3; i++) await a.learner2.api('POST', `/api/v1/threads/${thread.id}/posts`, { body: `Reply ${i}` });
     expect((await a.learner.api('GET', `/api/v1/threads/${thread.id}`)).statusCode).toBe(200);
@@ -51,7 +51,7 @@ describe('query plans over posts', () => {
     expect(readsPosts.length).toBeGreaterThan(3);
     expect(threadPage.length).toBeGreaterThan(0);
 
-    const db = t.ctx.database.sqlite;
+    const db = t.ctx.database.connections.writer;
     // No statistics (a fresh install); statistics for every index; and statistics for all but the author index, as
     // after a migration (re)creates an index on a database that was analyzed before.
     for (const stats of ['none', 'analyzed', 'partial']) {

@@ -29,14 +29,14 @@ function person(t: TestApp, p: { user: { id: number; email: string; name: string
 /** Two cohorts of the same course, each with an instructor and learners, at 2026-03-02T09:00Z (week 1 open). */
 export async function createWorld(options: TestAppOptions = {}): Promise<World> {
   const t = await createTestApp({ now: '2026-03-02T09:00:00.000Z', ...options });
-  const instrA = insertUser(t, 'instructor', 'Ines Instructor');
-  const instrB = insertUser(t, 'instructor', 'Otto Other');
-  const { cohort: ca } = insertCohort(t, { instructor: instrA.email });
-  const { cohort: cb } = insertCohort(t, { instructor: instrB.email });
-  const learnerA = enrolLearner(t, ca.id, 'Lena Learner');
-  const learnerA2 = enrolLearner(t, ca.id, 'Sam Second');
-  const learnerB = enrolLearner(t, cb.id, 'Bea Outsider');
-  const admin = insertUser(t, 'admin', 'Ada Admin');
+  const instrA = await insertUser(t, 'instructor', 'Ines Instructor');
+  const instrB = await insertUser(t, 'instructor', 'Otto Other');
+  const { cohort: ca } = await insertCohort(t, { instructor: instrA.email });
+  const { cohort: cb } = await insertCohort(t, { instructor: instrB.email });
+  const learnerA = await enrolLearner(t, ca.id, 'Lena Learner');
+  const learnerA2 = await enrolLearner(t, ca.id, 'Sam Second');
+  const learnerB = await enrolLearner(t, cb.id, 'Bea Outsider');
+  const admin = await insertUser(t, 'admin', 'Ada Admin');
   return {
     t,
     a: { id: ca.id, instructor: person(t, instrA), learner: person(t, learnerA), learner2: person(t, learnerA2) },

@@ -42,8 +42,8 @@ let broken = false;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer({ now: '2026-02-16T10:00:00.000Z' }), launchBrowser()]);
-  server.ctx.people.upsert({ ...people.admin, role: 'admin' });
-  server.ctx.people.upsert({ ...people.instructor, role: 'instructor' });
+  await server.ctx.people.upsert({ ...people.admin, role: 'admin' });
+  await server.ctx.people.upsert({ ...people.instructor, role: 'instructor' });
 });
 afterAll(async () => {
   await closeEveryone();
@@ -76,7 +76,7 @@ describe('a cohort from booking to certificate, in a real browser', () => {
     await page.getByLabel("Instructors' email addresses").fill(people.instructor.email);
     await admin.clickAndLoad(page.getByRole('button', { name: 'Create the cohort' }), 200);
     const id = Number(/\/admin\/cohorts\/(\d+)/.exec(page.url())?.[1]);
-    cohort = server.ctx.cohorts.get(id);
+    cohort = await server.ctx.cohorts.get(id);
     expect(cohort).toMatchObject({ courseSlug: 'strategic-planning', startDate: START, timezone: 'Europe/London', capacity: 12 });
 
     await admin.goto('/admin/members');
@@ -129,7 +129,7 @@ describe('a cohort from booking to certificate, in a real browser', () => {
     await page.getByRole('row').filter({ hasText: people.sam.email }).getByText('INV-2026-0042').waitFor();
     // Sam is told the place is confirmed.
     await server.waitForMail(people.sam.email, /./, mailsBefore);
-    expect(server.ctx.cohorts.learners(cohort.id)).toHaveLength(2);
+    expect(await server.ctx.cohorts.learners(cohort.id)).toHaveLength(2);
   });
 
   it('before the start the instructor edits week 1 for this cohort', async () => {
@@ -216,8 +216,8 @@ describe('a cohort from booking to certificate, in a real browser', () => {
   });
 
   it('the clock moves on through weeks 2 to 4; the learner earns the certificate, downloads it, and the verification page says valid', async () => {
-    const samToken = server.ctx.people.createApiToken(people.sam.email).token;
-    const inesToken = server.ctx.people.createApiToken(people.instructor.email).token;
+    const samToken = (await server.ctx.people.createApiToken(people.sam.email)).token;
+    const inesToken = (await server.ctx.people.createApiToken(people.instructor.email)).token;
     const sessions = (await api(server, samToken, 'GET', `/api/v1/cohorts/${cohort.id}/sessions`)).json as Array<{ id: number; week: number }>;
     const answersFor: Record<number, Record<string, string>> = {
       2: { stakeholders: 'Staff, council, friends group.', involvement: 'Co-create with the friends group.', workshop: 'A lunchtime workshop in April.' },

@@ -51,7 +51,7 @@ describe('a visitor in a real browser', () => {
 
 describe('signing in by emailed link in a real browser', () => {
   it('a learner asks for a link, opens it from the .eml, presses "Sign in", and edits their profile', async () => {
-    const learner = server.ctx.people.upsert({ email: 'ada.reader@example.org', name: 'Ada Reader', role: 'learner' });
+    const learner = await server.ctx.people.upsert({ email: 'ada.reader@example.org', name: 'Ada Reader', role: 'learner' });
     const ada = await Person.open(browser, server, 'learner');
     const page = ada.page;
     await ada.signIn(learner.email);
@@ -64,7 +64,7 @@ describe('signing in by emailed link in a real browser', () => {
     await ada.clickAndLoad(page.getByRole('button', { name: 'Save' }), 200);
     await page.getByRole('status').filter({ hasText: 'Your profile is saved.' }).waitFor();
     expect(await page.getByLabel('Your name').inputValue()).toBe('Ada L. Reader');
-    expect(server.ctx.people.get(learner.id).timezone).toBe('America/New_York');
+    expect((await server.ctx.people.get(learner.id)).timezone).toBe('America/New_York');
 
     await ada.clickAndLoad(page.getByRole('button', { name: 'Sign out' }), 200);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign in' }).waitFor();
@@ -72,7 +72,7 @@ describe('signing in by emailed link in a real browser', () => {
 
   it('a used link is refused with a page that offers a new one', async () => {
     const email = 'once.only@example.org';
-    server.ctx.people.upsert({ email, name: 'Once Only', role: 'learner' });
+    await server.ctx.people.upsert({ email, name: 'Once Only', role: 'learner' });
     const first = await Person.open(browser, server, 'first device');
     await first.signIn(email);
     const mail = (await server.mails()).filter((m) => m.subject === 'Your sign-in link' && JSON.stringify(m.to).includes(email)).at(-1)!;
@@ -84,7 +84,7 @@ describe('signing in by emailed link in a real browser', () => {
 
   it('keyboard only: a sign-in link can be asked for and used without a mouse', async () => {
     const email = 'keys.only@example.org';
-    server.ctx.people.upsert({ email, name: 'Keys Only', role: 'learner' });
+    await server.ctx.people.upsert({ email, name: 'Keys Only', role: 'learner' });
     const kb = await Person.open(browser, server, 'keyboard user');
     const page = kb.page;
     await kb.goto('/');
@@ -108,7 +108,7 @@ describe('signing in by emailed link in a real browser', () => {
 describe('on a 390 px phone', () => {
   it('the catalogue, a course page, sign-in and the profile fit the screen and pass axe', async () => {
     const email = 'phone.reader@example.org';
-    server.ctx.people.upsert({ email, name: 'Phone Reader', role: 'learner' });
+    await server.ctx.people.upsert({ email, name: 'Phone Reader', role: 'learner' });
     const phone = await Person.open(browser, server, 'phone', { phone: true });
     await phone.goto('/');
     await phone.goto('/courses/library-partnerships');

@@ -11,19 +11,19 @@ export function email(tag = 'user'): string {
 }
 
 /** A user with an API token. */
-export function insertUser(t: TestApp, role: Role = 'learner', name?: string) {
-  const user = t.ctx.people.upsert({ email: email(role), role, name: name ?? `${role} ${seq}` });
-  const { token } = t.ctx.people.createApiToken(user.email);
+export async function insertUser(t: TestApp, role: Role = 'learner', name?: string) {
+  const user = await t.ctx.people.upsert({ email: email(role), role, name: name ?? `${role} ${seq}` });
+  const { token } = await t.ctx.people.createApiToken(user.email);
   return { user, token, email: user.email };
 }
 
 /** A cohort of a bundled course with one instructor. */
-export function insertCohort(
+export async function insertCohort(
   t: TestApp,
   opts: { course?: string; startDate?: string; timezone?: string; capacity?: number; instructor?: string } = {},
 ) {
-  const instructor = opts.instructor ? { email: opts.instructor } : insertUser(t, 'instructor');
-  const cohort = t.ctx.cohorts.create({
+  const instructor = opts.instructor ? { email: opts.instructor } : await insertUser(t, 'instructor');
+  const cohort = await t.ctx.cohorts.create({
     course: opts.course ?? 'strategic-planning',
     startDate: opts.startDate ?? '2026-03-02',
     timezone: opts.timezone ?? 'Europe/London',
@@ -34,9 +34,9 @@ export function insertCohort(
 }
 
 /** Enrol a (new) learner in a cohort directly, as a confirmed booking would. */
-export function enrolLearner(t: TestApp, cohortId: number, name?: string) {
-  const learner = insertUser(t, 'learner', name);
-  t.ctx.db.transaction((tx) => t.ctx.cohorts.enrol(tx, cohortId, learner.user.id));
+export async function enrolLearner(t: TestApp, cohortId: number, name?: string) {
+  const learner = await insertUser(t, 'learner', name);
+  await t.ctx.database.transaction((tx) => t.ctx.cohorts.enrol(tx, cohortId, learner.user.id));
   return learner;
 }
 

@@ -1,10 +1,11 @@
 // Passwordless sign-in: the emailed link, its single use and expiry, rate limits, CSRF and sessions.
+import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { Browser } from '../helpers/http.js';
+import { Browser, csrfFrom } from '../helpers/http.js';
 import { insertUser, signInBrowser } from '../helpers/factories.js';
 import { signInLinks } from '../../modules/people/schema.js';
-import { SIGN_IN_LIMIT_PER_IP, SIGN_IN_LINKS_KEPT_HOURS } from '../../modules/people/service.js';
+import { SIGN_IN_LIMIT_PER_EMAIL, SIGN_IN_LIMIT_PER_IP, SIGN_IN_LINKS_KEPT_HOURS } from '../../modules/people/service.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -31,7 +32,7 @@ async function confirm(browser: Browser, path: string) {
 
 describe('sign-in by emailed link', () => {
   it('a learner receives a link, confirms it, and is signed in with a secure session cookie', async () => {
-    const { email } = insertUser(t, 'learner', 'Nia Reader');
+    const { email } = await insertUser(t, 'learner', 'Nia Reader');
     const browser = new Browser(t.app);
     const sent = await requestLink(browser, email, '/courses/strategic-planning');
     expect(sent.statusCode).toBe(200);
@@ -57,17 +58,17 @@ describe('sign-in by emailed link', () => {
   });
 
   it('stores only a hash of the link token', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     await requestLink(new Browser(t.app), email);
     const token = (await linkPathFor(email)).split('/').pop()!;
-    const rows = t.ctx.db.select().from(signInLinks).all();
+    const rows = await t.ctx.db.select().from(signInLinks);
     expect(rows).toHaveLength(1);
     expect(rows[0].tokenHash).not.toContain(token);
     expect(rows[0].tokenHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('a link works once: the second use is refused', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
     await requestLink(browser, email);
     const path = await linkPathFor(email);
@@ -80,7 +81,7 @@ describe('sign-in by emailed link', () => {
   });
 
   it('a link expires after 15 minutes', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
     await requestLink(browser, email);
     const path = await linkPathFor(email);
@@ -100,7 +101,7 @@ describe('sign-in by emailed link', () => {
   });
 
   it('is rate-limited per address: the sixth request in 15 minutes gets 429', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
     for (let i = 0; i < 5; i++) expect((await requestLink(browser, email)).statusCode).toBe(200);
     const limited = await requestLink(browser, email);
@@ -111,6 +112,25 @@ describe('sign-in by emailed link', () => {
     expect((await requestLink(browser, email)).statusCode).toBe(200);
   });
 
+  it('counts the per-address limit also when requests arrive at once: of 12 concurrent requests, 5 get a link and 7 get 429', async () => {
+    const { email } = await insertUser(t);
+    // Each browser holds its form first, so the 12 posts themselves go in together.
+    const forms = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const browser = new Browser(t.app);
+        const csrf = csrfFrom((await browser.get('/sign-in')).body);
+        expect(csrf).toBeTruthy();
+        return { browser, csrf: csrf! };
+      }),
+    );
+    const answers = await Promise.all(forms.map(({ browser, csrf }) => browser.post('/sign-in', { email }, { csrf })));
+    const statuses = answers.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([...Array(SIGN_IN_LIMIT_PER_EMAIL).fill(200), ...Array(12 - SIGN_IN_LIMIT_PER_EMAIL).fill(429)]);
+    const links = await t.ctx.db.select().from(signInLinks).where(eq(signInLinks.email, email));
+    expect(links).toHaveLength(SIGN_IN_LIMIT_PER_EMAIL);
+    expect(await t.mailsTo(email)).toHaveLength(SIGN_IN_LIMIT_PER_EMAIL);
+  });
+
   it('is rate-limited per IP across many addresses', async () => {
     const browser = new Browser(t.app);
     for (let i = 0; i < SIGN_IN_LIMIT_PER_IP; i++) expect((await requestLink(browser, `probe${i}@example.org`)).statusCode).toBe(200);
@@ -118,9 +138,9 @@ describe('sign-in by emailed link', () => {
   });
 
   it(`keeps a link's row (address and client address) until ${SIGN_IN_LINKS_KEPT_HOURS} hours after it expired, then the scheduler deletes it`, async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
-    const rows = () => t.ctx.db.select({ email: signInLinks.email, ip: signInLinks.ip }).from(signInLinks).all();
+    const rows = () => t.ctx.db.select({ email: signInLinks.email, ip: signInLinks.ip }).from(signInLinks);
     expect((await requestLink(browser, email)).statusCode).toBe(200);
     // A used link is kept as long as an unused one.
     expect((await confirm(browser, await linkPathFor(email))).statusCode).toBe(303);
@@ -128,14 +148,14 @@ describe('sign-in by emailed link', () => {
     expect((await requestLink(new Browser(t.app), 'someone-else@example.org')).statusCode).toBe(200);
     await t.ctx.scheduler.runDue();
     // The first expired 15 minutes after it was asked for: 23 h 45 min ago, not yet the full day.
-    expect(rows().map((r) => r.email)).toEqual([email, 'someone-else@example.org']);
+    expect((await rows()).map((r) => r.email)).toEqual([email, 'someone-else@example.org']);
     t.clock.advance({ minutes: 15, seconds: 1 });
     await t.ctx.scheduler.runDue();
-    expect(rows()).toEqual([{ email: 'someone-else@example.org', ip: expect.any(String) }]);
+    expect(await rows()).toEqual([{ email: 'someone-else@example.org', ip: expect.any(String) }]);
   });
 
   it('refuses a sign-in form without its CSRF token', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const res = await new Browser(t.app).post('/sign-in', { email }, { csrf: null });
     expect(res.statusCode).toBe(403);
     expect(res.headers['content-type']).toContain('text/html');
@@ -151,7 +171,7 @@ describe('sign-in by emailed link', () => {
   });
 
   it('never redirects off-site after sign-in', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
     await requestLink(browser, email, '//evil.example/steal');
     const done = await confirm(browser, await linkPathFor(email));
@@ -159,7 +179,7 @@ describe('sign-in by emailed link', () => {
   });
 
   it('issues a new session id at each sign-in and ends it at sign-out', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = await signInBrowser(t, email);
     const first = browser.cookies.get('cc_session');
     const again = await signInBrowser(t, email);
@@ -173,7 +193,7 @@ describe('sign-in by emailed link', () => {
   });
 
   it('a session lasts 30 days', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = await signInBrowser(t, email);
     t.clock.advance({ days: 29, hours: 23 });
     expect((await browser.api('GET', '/api/v1/me')).statusCode).toBe(200);
@@ -182,15 +202,15 @@ describe('sign-in by emailed link', () => {
   });
 
   it('the profile saves a name, time zone and digest choice', async () => {
-    const { email, user } = insertUser(t);
+    const { email, user } = await insertUser(t);
     const browser = await signInBrowser(t, email);
     const saved = await browser.post('/profile', { name: 'Łucja Ó Súilleabháin', timezone: 'America/New_York' });
     expect(saved.statusCode).toBe(303);
-    const after = t.ctx.people.get(user.id);
+    const after = await t.ctx.people.get(user.id);
     expect(after).toMatchObject({ name: 'Łucja Ó Súilleabháin', timezone: 'America/New_York', digestOptOut: true });
     const bad = await browser.post('/profile', { name: 'X', timezone: 'Mars/Olympus' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('choose a time zone');
-    expect(t.ctx.people.get(user.id).timezone).toBe('America/New_York');
+    expect((await t.ctx.people.get(user.id)).timezone).toBe('America/New_York');
   });
 });

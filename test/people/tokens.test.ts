@@ -17,20 +17,20 @@ afterAll(async () => t.close());
 
 describe('API tokens', () => {
   it('an admin creates a token for a new address, which then authenticates as that learner', async () => {
-    const admin = insertUser(t, 'admin');
+    const admin = await insertUser(t, 'admin');
     const res = await apiAs(t.app, admin.token)('POST', '/api/v1/tokens', { email: 'New.Person@Example.org' });
     expect(res.statusCode).toBe(201);
     const { token } = res.json();
     expect(token).toMatch(/^cc_[A-Za-z0-9_-]{43}$/);
     const me = await apiAs(t.app, token)('GET', '/api/v1/me');
     expect(me.json()).toMatchObject({ email: 'new.person@example.org', role: 'learner' });
-    const stored = t.ctx.db.select().from(apiTokens).all().map((r) => r.tokenHash);
+    const stored = (await t.ctx.db.select().from(apiTokens)).map((r) => r.tokenHash);
     expect(stored).not.toContain(token);
   });
 
   it('learners and instructors may not create tokens (403); anonymous callers get 401', async () => {
     for (const role of ['learner', 'instructor'] as const) {
-      const u = insertUser(t, role);
+      const u = await insertUser(t, role);
       const res = await apiAs(t.app, u.token)('POST', '/api/v1/tokens', { email: 'x@example.org' });
       expect(res.statusCode).toBe(403);
       expect(res.headers['content-type']).toContain('application/problem+json');
@@ -46,7 +46,7 @@ describe('API tokens', () => {
   });
 
   it('bad input is a 400 problem naming the field', async () => {
-    const admin = insertUser(t, 'admin');
+    const admin = await insertUser(t, 'admin');
     const api = apiAs(t.app, admin.token);
     const missing = await api('POST', '/api/v1/tokens', {});
     expect(missing.statusCode).toBe(400);

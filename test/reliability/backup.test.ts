@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.js';
-import { backupDatabase, openDatabase } from '../../server/db.js';
+import { openDatabase } from '../../server/db.js';
 import { createEmlTransport } from '../../server/mailer.js';
 import { packageRoot } from '../../server/paths.js';
 import { startChild } from './helpers/child.js';
@@ -23,12 +23,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cc-backup-'));
   const app = await buildApp({ databasePath: join(dir, 'cohort.db'), mailTransport: createEmlTransport(join(dir, 'mail')), workers: false });
   const ctx = app.cc;
-  ctx.people.upsert({ email: 'backup-admin@example.org', role: 'admin' });
-  adminToken = ctx.people.createApiToken('backup-admin@example.org').token;
+  await ctx.people.upsert({ email: 'backup-admin@example.org', role: 'admin' });
+  adminToken = (await ctx.people.createApiToken('backup-admin@example.org')).token;
   // Some bulk, so the backup takes many steps: a few thousand pages of edited week text.
   for (let i = 0; i < 60; i++) {
-    const cohort = ctx.cohorts.create({ course: 'strategic-planning', startDate: '2026-03-02', timezone: 'Europe/London', capacity: 30, instructors: [] });
-    for (let n = 1; n <= 4; n++) ctx.cohorts.editWeek(cohort, n, 1, { markdown: `Cohort ${cohort.id} week ${n}. `.repeat(2500) });
+    const cohort = await ctx.cohorts.create({ course: 'strategic-planning', startDate: '2026-03-02', timezone: 'Europe/London', capacity: 30, instructors: [] });
+    for (let n = 1; n <= 4; n++) await ctx.cohorts.editWeek(cohort, n, 1, { markdown: `Cohort ${cohort.id} week ${n}. `.repeat(2500) });
     bigCohortId = cohort.id;
   }
   await app.close();
@@ -122,9 +122,9 @@ describe('backup and restore', () => {
     let writing = true;
     let writes = 0;
     try {
-      source.sqlite.exec('create table filler (x text)');
-      const fill = source.sqlite.prepare('insert into filler values (?)');
-      source.sqlite.transaction(() => {
+      source.connections.writer.exec('create table filler (x text)');
+      const fill = source.connections.writer.prepare('insert into filler values (?)');
+      source.connections.writer.transaction(() => {
         for (let i = 0; i < 2000; i++) fill.run('x'.repeat(1000));
       })();
       const write = writer.prepare('insert into filler values (?)');
@@ -135,7 +135,7 @@ describe('backup and restore', () => {
         setImmediate(tick);
       };
       tick();
-      const copied = backupDatabase(source, join(dir, 'busy-backup.db'));
+      const copied = source.backup(join(dir, 'busy-backup.db'));
       const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`backup still running after 20 s and ${writes} writes`)), 20_000));
       await Promise.race([copied, timeout]);
     } finally {

@@ -47,22 +47,23 @@ beforeAll(async () => {
   // Seed through the services, as `npm run cli -- user add / token create` would.
   const app = await buildApp({ databasePath: join(dir, 'cohort.db'), mailTransport: createEmlTransport(join(dir, 'mail')), workers: false });
   const ctx = app.cc;
-  ctx.people.upsert({ email: 'crash-admin@example.org', role: 'admin', name: 'Crash Admin' });
-  adminToken = ctx.people.createApiToken('crash-admin@example.org').token;
+  await ctx.people.upsert({ email: 'crash-admin@example.org', role: 'admin', name: 'Crash Admin' });
+  adminToken = (await ctx.people.createApiToken('crash-admin@example.org')).token;
   // Cohorts in their second week of the real calendar (the child runs on the wall clock).
   const lastWeek = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
   for (let w = 0; w < WRITERS; w++) {
-    const cohort = ctx.cohorts.create({ course: 'strategic-planning', startDate: lastWeek, timezone: 'UTC', capacity: 30, instructors: [] });
-    const learner = ctx.people.upsert({ email: `crash-learner-${w}@example.org`, role: 'learner' });
-    ctx.db.transaction((tx) => ctx.cohorts.enrol(tx, cohort.id, learner.id));
-    const { thread } = ctx.discussions.createThread(ctx.cohorts.access(learner, cohort.id), { title: `Lane ${w}`, body: 'Posts under load.' });
-    const promptId = ctx.cohorts.week(cohort, 1).source.assignment!.prompts[0].id;
+    const cohort = await ctx.cohorts.create({ course: 'strategic-planning', startDate: lastWeek, timezone: 'UTC', capacity: 30, instructors: [] });
+    const learner = await ctx.people.upsert({ email: `crash-learner-${w}@example.org`, role: 'learner' });
+    await ctx.database.transaction((tx) => ctx.cohorts.enrol(tx, cohort.id, learner.id));
+    const { thread } = await ctx.discussions.createThread(await ctx.cohorts.access(learner, cohort.id), { title: `Lane ${w}`, body: 'Posts under load.' });
+    const week1 = await ctx.cohorts.week(cohort, 1);
+    const promptId = week1.source.assignment!.prompts[0].id;
     lanes.push({
       cohortId: cohort.id,
-      learnerToken: ctx.people.createApiToken(learner.email).token,
+      learnerToken: (await ctx.people.createApiToken(learner.email)).token,
       threadId: thread.id,
       promptId,
-      week: { lastAcked: ctx.cohorts.week(cohort, 1).title, unknown: null },
+      week: { lastAcked: week1.title, unknown: null },
       draft: { lastAcked: '', unknown: null },
     });
   }

@@ -55,7 +55,7 @@ beforeAll(async () => {
       });
     }
   }
-  guard = new WriteGuard(w.t.ctx.database.sqlite);
+  guard = new WriteGuard(w.t.ctx.database.connections.writer);
 }, 120_000);
 
 afterAll(async () => {

@@ -65,7 +65,7 @@ function outboxStatus() {
 
 describe('mail during an SMTP outage', () => {
   it('every sign-in link asked for during the outage arrives exactly once after SMTP returns, and still works', async () => {
-    const people = Array.from({ length: 30 }, () => insertUser(t, 'learner'));
+    const people = await Promise.all(Array.from({ length: 30 }, () => insertUser(t, 'learner')));
     await smtp.stop();
 
     // People sign in over 30 minutes while SMTP is down (one a minute, within the per-IP limit): the page answers as usual.
@@ -125,8 +125,8 @@ describe('mail during an SMTP outage', () => {
   });
 
   it('bookings and sign-ins during the outage: every confirmation and link arrives exactly once afterwards', async () => {
-    const { cohort } = insertCohort(t, { capacity: 10 });
-    const admin = insertUser(t, 'admin');
+    const { cohort } = await insertCohort(t, { capacity: 10 });
+    const admin = await insertUser(t, 'admin');
     await smtp.stop();
     const booked: string[] = [];
     for (let i = 0; i < 14; i++) {
@@ -136,7 +136,7 @@ describe('mail during an SMTP outage', () => {
       expect(res.statusCode, res.body).toBe(201);
       booked.push(email);
     }
-    const learners = Array.from({ length: 5 }, () => insertUser(t));
+    const learners = await Promise.all(Array.from({ length: 5 }, () => insertUser(t)));
     for (const l of learners) expect((await new Browser(t.app).post('/sign-in', { email: l.email }, { fromPage: '/sign-in' })).statusCode).toBe(200);
     const queued = t.ctx.db.select().from(outbox).all();
     expect(queued.length).toBeGreaterThanOrEqual(booked.length + learners.length);
@@ -158,9 +158,9 @@ describe('mail during an SMTP outage', () => {
   });
 
   it('two workers sharing the database after the outage deliver each message exactly once', async () => {
-    const people = Array.from({ length: 40 }, () => insertUser(t, 'learner'));
+    const people = await Promise.all(Array.from({ length: 40 }, () => insertUser(t, 'learner')));
     await smtp.stop();
-    for (const p of people) t.ctx.people.requestSignIn({ email: p.email, ip: `10.0.${Math.floor(Math.random() * 250)}.1` });
+    for (const p of people) await t.ctx.people.requestSignIn({ email: p.email, ip: `10.0.${Math.floor(Math.random() * 250)}.1` });
     expect(await drain()).toEqual({ sent: 0, failed: 40 });
     await smtp.start();
     t.clock.advance({ ms: retryDelayMs(1) });

@@ -49,7 +49,7 @@ describe('sign-in links and sessions', () => {
 
   it('a link confirmed by two browsers at the same moment signs in exactly one of them', async () => {
     for (let round = 0; round < 5; round++) {
-      const { email } = insertUser(t);
+      const { email } = await insertUser(t);
       const path = await requestLink(t, new Browser(t.app), email);
       const token = path.split('/').pop()!;
       const browsers = Array.from({ length: 4 }, () => new Browser(t.app));
@@ -62,7 +62,7 @@ describe('sign-in links and sessions', () => {
   });
 
   it('a used link stays used, also after the person signs out', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
     const path = await requestLink(t, browser, email);
     expect((await confirm(browser, path)).statusCode).toBe(303);
@@ -73,7 +73,7 @@ describe('sign-in links and sessions', () => {
   });
 
   it('a link is refused from the very instant it expires, on the page and at confirmation', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = new Browser(t.app);
     const path = await requestLink(t, browser, email);
     const page = await browser.get(path);
@@ -85,7 +85,7 @@ describe('sign-in links and sessions', () => {
   });
 
   it('made-up, truncated and hostile link tokens are refused with a page, never a 500', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const real = (await requestLink(t, new Browser(t.app), email)).split('/').pop()!;
     const browser = new Browser(t.app);
     const csrf = csrfFrom((await browser.get('/sign-in')).body);
@@ -108,7 +108,7 @@ describe('sign-in links and sessions', () => {
   });
 
   it('a session ends 30 days after sign-in, and at sign-out even for a copied cookie', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     const browser = await signInBrowser(t, email);
     const cookie = browser.cookies.get('cc_session');
     t.clock.advance({ days: 29, hours: 23 });
@@ -122,8 +122,8 @@ describe('sign-in links and sessions', () => {
   });
 
   it('session fixation: a cookie planted before sign-in is not the session after it', async () => {
-    const victim = insertUser(t);
-    const attacker = insertUser(t);
+    const victim = await insertUser(t);
+    const attacker = await insertUser(t);
     const attackerBrowser = await signInBrowser(t, attacker.email);
     const planted = [attackerBrowser.cookies.get('cc_session')!, 'attacker-chosen-session-id-0123456789abcdef'];
     for (const value of planted) {
@@ -145,7 +145,7 @@ describe('sign-in links and sessions', () => {
   });
 
   it('a session cookie is not an API token, and an API token is not a session cookie', async () => {
-    const { email, token } = insertUser(t);
+    const { email, token } = await insertUser(t);
     const browser = await signInBrowser(t, email);
     const session = browser.cookies.get('cc_session')!;
     const asBearer = await t.app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${session}` } });
@@ -172,7 +172,7 @@ describe('sign-in rate limits', () => {
   const links = () => t.ctx.db.select({ n: sql<number>`count(*)` }).from(signInLinks).get()!.n;
 
   it('the sixth request for one address in 15 minutes is refused, sends nothing and records nothing', async () => {
-    const { email } = insertUser(t);
+    const { email } = await insertUser(t);
     for (let i = 0; i < 5; i++) await requestLink(t, new Browser(t.app), email);
     const before = links();
     const sixth = await new Browser(t.app).post('/sign-in', { email: email.toUpperCase() }, { fromPage: '/sign-in' });
@@ -216,7 +216,7 @@ describe('after sign-in a person is only ever sent to a page of this site', () =
   let browser: Browser;
   beforeAll(async () => {
     t = await createTestApp();
-    browser = await signInBrowser(t, insertUser(t).email);
+    browser = await signInBrowser(t, (await insertUser(t)).email);
   });
   afterAll(async () => t.close());
 
@@ -286,7 +286,7 @@ describe('CSRF on every form', () => {
           { name: 'multipart, wrong token in the query', body: `--b\r\nContent-Disposition: form-data; name="x"\r\n\r\ny\r\n--b--\r\n`, cookie: cookies.join('; '), type: 'multipart/form-data; boundary=b', query: '?_csrf=nope' },
         ];
         for (const v of variants) {
-          const before = digest(w.t.ctx.database.sqlite);
+          const before = digest(w.t.ctx.database.connections.writer);
           const res = await w.t.app.inject({
             method: route.method as 'POST',
             url: url + (v.query ?? ''),
@@ -297,7 +297,7 @@ describe('CSRF on every form', () => {
           const label = `${routeKey(route)} (${v.name})`;
           expect([403, 415], label).toContain(res.statusCode);
           if (res.statusCode === 403) expect(res.headers['content-type'], label).toContain('text/html');
-          expect(changedTables(before, digest(w.t.ctx.database.sqlite)), label).toEqual([]);
+          expect(changedTables(before, digest(w.t.ctx.database.connections.writer)), label).toEqual([]);
         }
         // The control: with the right token the same request gets past the CSRF check.
         const ok = await browser.post(url, {}, { csrf: validToken });
@@ -314,12 +314,12 @@ describe('CSRF on every form', () => {
     for (const route of writes) {
       const url = fillPath(route.path, params());
       for (const origin of ['https://evil.example', 'http://cohort.test.evil.example', 'not a url', 'http://[::1', 'file://']) {
-        const before = digest(w.t.ctx.database.sqlite);
+        const before = digest(w.t.ctx.database.connections.writer);
         const res = await w.t.app.inject({ method: route.method as 'POST', url, payload: {}, headers: { cookie, origin } });
         const label = `${routeKey(route)} Origin: ${origin}`;
         expect(res.statusCode, label).toBeLessThan(500);
         expect(res.statusCode, label).toBe(403);
-        expect(changedTables(before, digest(w.t.ctx.database.sqlite)), label).toEqual([]);
+        expect(changedTables(before, digest(w.t.ctx.database.connections.writer)), label).toEqual([]);
       }
     }
   });
@@ -327,10 +327,10 @@ describe('CSRF on every form', () => {
 
 describe('security headers and cookie flags', () => {
   let t: TestApp;
-  let admin: ReturnType<typeof insertUser>;
+  let admin: Awaited<ReturnType<typeof insertUser>>;
   beforeAll(async () => {
     t = await createTestApp();
-    admin = insertUser(t, 'admin');
+    admin = await insertUser(t, 'admin');
   });
   afterAll(async () => t.close());
 
@@ -390,7 +390,7 @@ describe('security headers and cookie flags', () => {
   it('over https under a prefix: cookies are Secure and scoped to the prefix, HSTS and upgrade-insecure-requests are on', async () => {
     const s = await createTestApp({ baseUrl: 'https://library.example/learning', prefix: '/learning' });
     try {
-      const { email } = insertUser(s);
+      const { email } = await insertUser(s);
       const browser = new Browser(s.app);
       const form = await browser.get('/learning/sign-in');
       expect(String(form.headers['strict-transport-security'])).toContain('max-age=');

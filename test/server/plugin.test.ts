@@ -88,7 +88,7 @@ describe('HTTP basics', () => {
   });
 
   it('refuses malformed JSON, wrong media types and oversized bodies with problem+json', async () => {
-    const admin = insertUser(t, 'admin');
+    const admin = await insertUser(t, 'admin');
     const auth = { authorization: `Bearer ${admin.token}` };
     const bad = await t.app.inject({ method: 'POST', url: '/api/v1/tokens', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"email": ' });
     expect(bad.statusCode).toBe(400);
@@ -117,7 +117,7 @@ describe('HTTP basics', () => {
   });
 
   it('refuses cross-site API writes made with a session cookie', async () => {
-    const admin = insertUser(t, 'admin');
+    const admin = await insertUser(t, 'admin');
     const browser = await signInBrowser(t, admin.email);
     const res = await t.app.inject({
       method: 'POST',
@@ -141,7 +141,7 @@ describe('HTTP basics', () => {
     });
     expect(form.statusCode).toBe(415);
     expect(form.headers['content-type']).toContain('application/problem+json');
-    expect(t.ctx.people.findByEmail('form@example.org')).toBeUndefined();
+    expect(await t.ctx.people.findByEmail('form@example.org')).toBeUndefined();
   });
 
   it('documents the API in OpenAPI 3.1 and leaves pages out', async () => {

@@ -20,7 +20,7 @@ const JOIN = 'https://meet.example.org/planning-1';
 
 describe('sessions come from the course slots', () => {
   it('a new cohort gets one session per slot at the slot weekday and local time, listed on the cohort too', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const res = await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`);
     expect(res.statusCode).toBe(200);
     const list = res.json();
@@ -32,21 +32,25 @@ describe('sessions come from the course slots', () => {
   });
 
   it('cohorts made before the sessions existed get them at start-up or on first read', async () => {
-    const c = sessionCohort(t);
-    const d = sessionCohort(t);
-    t.ctx.db.delete(liveSessions).run();
+    const c = await sessionCohort(t);
+    const d = await sessionCohort(t);
+    await t.ctx.database.transaction(async (tx) => {
+      await tx.delete(liveSessions);
+    });
     // The start-up pass.
-    expect(t.ctx.sessions.ensureAll()).toBe(2);
-    expect(t.ctx.sessions.ensureAll()).toBe(0);
+    expect(await t.ctx.sessions.ensureAll()).toBe(2);
+    expect(await t.ctx.sessions.ensureAll()).toBe(0);
     expect((await d.asLearner('GET', `/api/v1/cohorts/${d.cohort.id}/sessions`)).json()).toHaveLength(4);
-    // On first read.
-    t.ctx.db.delete(liveSessions).run();
-    expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}`)).json().sessions).toHaveLength(4);
+    // On first read of the sessions (the cohort document then lists them too).
+    await t.ctx.database.transaction(async (tx) => {
+      await tx.delete(liveSessions);
+    });
     expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`)).json()).toHaveLength(4);
+    expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}`)).json().sessions).toHaveLength(4);
   });
 
   it('moving the cohort recomputes the sessions and keeps links, attendance and an instructor move (shifted by the same days)', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const [s1, s2] = c.sessions;
     await c.asInstructor('PATCH', `/api/v1/sessions/${s1.id}`, { joinUrl: JOIN });
     // Session 2 moved to Thursday 12 March, 18:00 London.
@@ -55,17 +59,17 @@ describe('sessions come from the course slots', () => {
     t.clock.set('2026-03-04T13:00:00.000Z');
     await c.asInstructor('POST', `/api/v1/sessions/${s1.id}/attendance`, { learner: c.learner.email, attended: true });
     // Four weeks later: across the clocks going forward on 29 March, local times stay.
-    t.ctx.cohorts.move(c.cohort.id, { startDate: '2026-03-30' });
+    await t.ctx.cohorts.move(c.cohort.id, { startDate: '2026-03-30' });
     const list = (await c.asInstructor('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`)).json();
     expect(list[0]).toMatchObject({ id: s1.id, startsAt: '2026-04-01T11:30:00.000Z', joinUrl: JOIN });
     expect(list[1]).toMatchObject({ id: s2.id, startsAt: '2026-04-09T17:00:00.000Z', endsAt: '2026-04-09T18:00:00.000Z', moved: true });
-    expect(t.ctx.sessions.attendanceSummary(c.cohort.id, c.learner.user.id).attendedOrWatched).toBe(1);
+    expect((await t.ctx.sessions.attendanceSummary(c.cohort.id, c.learner.user.id)).attendedOrWatched).toBe(1);
   });
 });
 
 describe('the join link', () => {
   it('learners see it from 15 minutes before the start until the end, not a millisecond outside', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     expect((await c.asInstructor('PATCH', `/api/v1/sessions/${id}`, { joinUrl: JOIN })).statusCode).toBe(200);
     const joinUrlAt = async (instant: string) => {
@@ -80,7 +84,7 @@ describe('the join link', () => {
   });
 
   it('its instructors see it at any time', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     await c.asInstructor('PATCH', `/api/v1/sessions/${id}`, { joinUrl: JOIN });
     const one = (await c.asInstructor('GET', `/api/v1/sessions/${id}`)).json();
@@ -99,16 +103,16 @@ describe('links are https only', () => {
     ['recordingUrl', 'javascript:alert(document.cookie)'],
     ['recordingUrl', 'ftp://video.example.org/x'],
   ])('%s %s is refused with a 400 naming the field', async (field, value) => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const res = await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { [field]: value });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json().detail).toContain(field);
-    expect(t.ctx.sessions.list(c.cohort)[0][field as 'joinUrl']).toBeNull();
+    expect((await t.ctx.sessions.list(c.cohort))[0][field as 'joinUrl']).toBeNull();
   });
 
   it('bad types, unknown fields and a bad startsAt are 400s naming the field', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const url = `/api/v1/sessions/${c.sessions[0].id}`;
     const cases: Array<[unknown, string]> = [
       [{ joinUrl: 42 }, 'joinUrl'],
@@ -126,7 +130,7 @@ describe('links are https only', () => {
   });
 
   it('null clears a link', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const url = `/api/v1/sessions/${c.sessions[0].id}`;
     await c.asInstructor('PATCH', url, { joinUrl: JOIN });
     const res = await c.asInstructor('PATCH', url, { joinUrl: null });
@@ -136,9 +140,9 @@ describe('links are https only', () => {
 
 describe('moving one session', () => {
   it('changes its time for this cohort and emails each learner the new time in their own zone', async () => {
-    const c = sessionCohort(t);
-    const other = enrolLearner(t, c.cohort.id, 'Ny Learner');
-    t.ctx.people.updateProfile(other.user.id, { timezone: 'America/New_York' });
+    const c = await sessionCohort(t);
+    const other = await enrolLearner(t, c.cohort.id, 'Ny Learner');
+    await t.ctx.people.updateProfile(other.user.id, { timezone: 'America/New_York' });
     const res = await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { startsAt: '2026-03-05T14:00:00.000Z', durationMinutes: 90 });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ startsAt: '2026-03-05T14:00:00.000Z', endsAt: '2026-03-05T15:30:00.000Z', durationMinutes: 90, moved: true });
@@ -152,7 +156,7 @@ describe('moving one session', () => {
   });
 
   it('saving only a link emails nobody', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { joinUrl: JOIN, startsAt: S1_START });
     expect(await t.mails()).toHaveLength(0);
   });
@@ -160,7 +164,7 @@ describe('moving one session', () => {
 
 describe('who may do what', () => {
   it('signed out: 401 everywhere', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     expect((await c.anonymous('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`)).statusCode).toBe(401);
     expect((await c.anonymous('PATCH', `/api/v1/sessions/${id}`, { joinUrl: JOIN })).statusCode).toBe(401);
@@ -173,8 +177,8 @@ describe('who may do what', () => {
   });
 
   it('a learner or instructor of another cohort gets 403 for this one’s sessions', async () => {
-    const c = sessionCohort(t);
-    const d = sessionCohort(t);
+    const c = await sessionCohort(t);
+    const d = await sessionCohort(t);
     const id = c.sessions[0].id;
     expect((await d.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`)).statusCode).toBe(403);
     expect((await d.asLearner('GET', `/api/v1/sessions/${id}`)).statusCode).toBe(403);
@@ -185,17 +189,17 @@ describe('who may do what', () => {
   });
 
   it('learners cannot edit sessions or mark attendance (403); admins can', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     expect((await c.asLearner('PATCH', `/api/v1/sessions/${id}`, { joinUrl: JOIN })).statusCode).toBe(403);
     t.clock.set(S1_START);
     expect((await c.asLearner('POST', `/api/v1/sessions/${id}/attendance`, { learner: c.learner.email, attended: true })).statusCode).toBe(403);
-    const admin = apiAs(t.app, insertUser(t, 'admin').token);
+    const admin = apiAs(t.app, (await insertUser(t, 'admin')).token);
     expect((await admin('PATCH', `/api/v1/sessions/${id}`, { joinUrl: JOIN })).statusCode).toBe(200);
   });
 
   it('an unknown session is 404; a bad id 400', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     expect((await c.asInstructor('PATCH', '/api/v1/sessions/99999', { joinUrl: JOIN })).statusCode).toBe(404);
     expect((await c.asLearner('POST', '/api/v1/sessions/99999/watched')).statusCode).toBe(404);
     expect((await c.asLearner('GET', '/api/v1/sessions/abc')).statusCode).toBe(400);
@@ -203,7 +207,7 @@ describe('who may do what', () => {
   });
 
   it('a learner’s access ends at accessEndsAt, recordings included', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { recordingUrl: 'https://video.example.org/1' });
     t.clock.set(new Date(c.cohort.timeline.accessEndsAt.getTime() - 1));
     expect((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/sessions`)).json()[0].recordingUrl).toBe('https://video.example.org/1');
@@ -214,9 +218,9 @@ describe('who may do what', () => {
 
 describe('attendance', () => {
   it('instructors mark a learner attended once the session has started (409 before), and can undo it', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const changed: Array<[number, number]> = [];
-    t.ctx.progress.listen((_tx, cohortId, userId) => void changed.push([cohortId, userId]));
+    t.ctx.events.on('progress.changed', async (_tx, { cohortId, userId }) => void changed.push([cohortId, userId]));
     const url = `/api/v1/sessions/${c.sessions[0].id}/attendance`;
     t.clock.set('2026-03-04T12:29:59.999Z');
     const early = await c.asInstructor('POST', url, { learner: c.learner.email, attended: true });
@@ -229,16 +233,16 @@ describe('attendance', () => {
     // Marking again changes nothing.
     await c.asInstructor('POST', url, { learner: c.learner.email, attended: true });
     expect(changed).toHaveLength(1);
-    expect(t.ctx.db.select().from(attendance).all()).toHaveLength(1);
+    expect(await t.ctx.db.select().from(attendance)).toHaveLength(1);
     const undo = await c.asInstructor('POST', url, { learner: c.learner.email, attended: false });
     expect(undo.json()).toMatchObject({ attended: false, kind: null });
     expect(changed).toHaveLength(2);
-    expect(t.ctx.db.select().from(attendance).all()).toHaveLength(0);
+    expect(await t.ctx.db.select().from(attendance)).toHaveLength(0);
   });
 
   it('only enrolled learners can be marked: 422 for others, 400 for a non-address', async () => {
-    const c = sessionCohort(t);
-    const d = sessionCohort(t);
+    const c = await sessionCohort(t);
+    const d = await sessionCohort(t);
     t.clock.set(S1_START);
     const url = `/api/v1/sessions/${c.sessions[0].id}/attendance`;
     expect((await c.asInstructor('POST', url, { learner: d.learner.email, attended: true })).statusCode).toBe(422);
@@ -255,11 +259,11 @@ describe('attendance', () => {
 
 describe('"I watched the recording"', () => {
   it('is refused before the session ends and before a recording exists (409), then counts once (204)', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     const url = `/api/v1/sessions/${id}/watched`;
     const changed: number[] = [];
-    t.ctx.progress.listen((_tx, _cohortId, userId) => void changed.push(userId));
+    t.ctx.events.on('progress.changed', async (_tx, { userId }) => void changed.push(userId));
     await c.asInstructor('PATCH', `/api/v1/sessions/${id}`, { recordingUrl: 'https://video.example.org/1' });
     t.clock.set('2026-03-04T13:29:59.999Z');
     const during = await c.asLearner('POST', url);
@@ -275,7 +279,7 @@ describe('"I watched the recording"', () => {
     expect(ok.statusCode).toBe(204);
     expect(ok.body).toBe('');
     expect((await c.asLearner('POST', url)).statusCode).toBe(204);
-    const rows = t.ctx.db.select().from(attendance).where(and(eq(attendance.sessionId, id), eq(attendance.userId, c.learner.user.id))).all();
+    const rows = await t.ctx.db.select().from(attendance).where(and(eq(attendance.sessionId, id), eq(attendance.userId, c.learner.user.id)));
     expect(rows).toHaveLength(1);
     expect(rows[0].kind).toBe('watched');
     expect(changed).toEqual([c.learner.user.id]);
@@ -283,22 +287,22 @@ describe('"I watched the recording"', () => {
   });
 
   it('is for enrolled learners only: instructors and admins get 403', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     await c.asInstructor('PATCH', `/api/v1/sessions/${id}`, { recordingUrl: 'https://video.example.org/1' });
     t.clock.set('2026-03-05T09:00:00.000Z');
     expect((await c.asInstructor('POST', `/api/v1/sessions/${id}/watched`)).statusCode).toBe(403);
-    expect((await apiAs(t.app, insertUser(t, 'admin').token)('POST', `/api/v1/sessions/${id}/watched`)).statusCode).toBe(403);
+    expect((await apiAs(t.app, (await insertUser(t, 'admin')).token)('POST', `/api/v1/sessions/${id}/watched`)).statusCode).toBe(403);
   });
 
   it('an "attended" mark stays when the learner also says they watched, and an instructor unticking keeps "watched"', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     await c.asInstructor('PATCH', `/api/v1/sessions/${id}`, { recordingUrl: 'https://video.example.org/1' });
     t.clock.set('2026-03-05T09:00:00.000Z');
     await c.asInstructor('POST', `/api/v1/sessions/${id}/attendance`, { learner: c.learner.email, attended: true });
     expect((await c.asLearner('POST', `/api/v1/sessions/${id}/watched`)).statusCode).toBe(204);
-    expect(t.ctx.db.select().from(attendance).get()?.kind).toBe('attended');
+    expect((await t.ctx.db.select().from(attendance).limit(1))[0]?.kind).toBe('attended');
     await c.asInstructor('POST', `/api/v1/sessions/${id}/attendance`, { learner: c.learner.email, attended: false });
     await c.asLearner('POST', `/api/v1/sessions/${id}/watched`);
     const undo = await c.asInstructor('POST', `/api/v1/sessions/${id}/attendance`, { learner: c.learner.email, attended: false });
@@ -308,7 +312,7 @@ describe('"I watched the recording"', () => {
 
 describe('recordings', () => {
   it('adding the first recording emails each learner once; replacing it does not email again', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const url = `/api/v1/sessions/${c.sessions[0].id}`;
     t.clock.set('2026-03-04T15:00:00.000Z');
     await c.asInstructor('PATCH', url, { recordingUrl: 'https://video.example.org/1' });
@@ -325,12 +329,12 @@ describe('recordings', () => {
 
 describe('attendance summary for certificates', () => {
   it('counts attended or watched, the total, and the ended sessions missed', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const [s1, s2, s3] = c.sessions;
     await c.asInstructor('PATCH', `/api/v1/sessions/${s2.id}`, { recordingUrl: 'https://video.example.org/2' });
     t.clock.set('2026-03-18T14:00:00.000Z');
     await c.asInstructor('POST', `/api/v1/sessions/${s1.id}/attendance`, { learner: c.learner.email, attended: true });
-    expect(t.ctx.sessions.attendanceSummary(c.cohort.id, c.learner.user.id)).toEqual({
+    expect(await t.ctx.sessions.attendanceSummary(c.cohort.id, c.learner.user.id)).toEqual({
       attendedOrWatched: 1,
       total: 4,
       missed: [
@@ -339,6 +343,6 @@ describe('attendance summary for certificates', () => {
       ],
     });
     await c.asLearner('POST', `/api/v1/sessions/${s2.id}/watched`);
-    expect(t.ctx.sessions.attendanceSummary(c.cohort.id, c.learner.user.id)).toMatchObject({ attendedOrWatched: 2, missed: [{ sessionId: s3.id }] });
+    expect(await t.ctx.sessions.attendanceSummary(c.cohort.id, c.learner.user.id)).toMatchObject({ attendedOrWatched: 2, missed: [{ sessionId: s3.id }] });
   });
 });

@@ -42,7 +42,7 @@ function parse(text: string): ParsedEvent[] {
 
 describe('cohort calendar', () => {
   it('a Europe/London cohort spanning the last Sunday of March keeps 12:30 local: 12:30Z before, 11:30Z after', async () => {
-    const c = sessionCohort(t, { startDate: '2026-03-16', timezone: 'Europe/London' });
+    const c = await sessionCohort(t, { startDate: '2026-03-16', timezone: 'Europe/London' });
     const res = await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/calendar.ics`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/calendar; charset=utf-8');
@@ -60,7 +60,7 @@ describe('cohort calendar', () => {
   });
 
   it('an America/New_York cohort spanning the first Sunday of November: 16:30Z before, 17:30Z after', async () => {
-    const c = sessionCohort(t, { startDate: '2026-10-19', timezone: 'America/New_York' });
+    const c = await sessionCohort(t, { startDate: '2026-10-19', timezone: 'America/New_York' });
     const events = parse((await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/calendar.ics`)).body);
     expect(events.map((e) => e.start)).toEqual([
       '2026-10-21T16:30:00.000Z',
@@ -71,7 +71,7 @@ describe('cohort calendar', () => {
   });
 
   it('a single session .ics holds just that session', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const res = await c.asLearner('GET', `/api/v1/sessions/${c.sessions[1].id}/calendar.ics`);
     expect(res.statusCode).toBe(200);
     const events = parse(res.body);
@@ -80,7 +80,7 @@ describe('cohort calendar', () => {
   });
 
   it('the join link is not written into calendar files (it is shown on the page in its window)', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { joinUrl: 'https://meet.example.org/secret-room' });
     const body = (await c.asLearner('GET', `/api/v1/cohorts/${c.cohort.id}/calendar.ics`)).body;
     expect(body).not.toContain('secret-room');
@@ -90,9 +90,9 @@ describe('cohort calendar', () => {
 
 describe('private calendar feed', () => {
   it('covers every cohort of the learner, and a moved session keeps its UID with the new time and a higher SEQUENCE', async () => {
-    const c = sessionCohort(t);
-    const second = insertCohort(t, { course: 'library-partnerships', startDate: '2026-04-06' });
-    t.ctx.db.transaction((tx) => t.ctx.cohorts.enrol(tx, second.cohort.id, c.learner.user.id));
+    const c = await sessionCohort(t);
+    const second = await insertCohort(t, { course: 'library-partnerships', startDate: '2026-04-06' });
+    await t.ctx.database.transaction((tx) => t.ctx.cohorts.enrol(tx, second.cohort.id, c.learner.user.id));
     const created = await c.asLearner('POST', '/api/v1/calendar-feed');
     expect(created.statusCode).toBe(201);
     const url = new URL(created.json().url);
@@ -118,17 +118,17 @@ describe('private calendar feed', () => {
   });
 
   it('moving the whole cohort shows in the feed under the same UIDs', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const url = new URL((await c.asLearner('POST', '/api/v1/calendar-feed')).json().url);
     const before = parse((await t.app.inject({ method: 'GET', url: url.pathname })).body);
-    t.ctx.cohorts.move(c.cohort.id, { startDate: '2026-03-09' });
+    await t.ctx.cohorts.move(c.cohort.id, { startDate: '2026-03-09' });
     const after = parse((await t.app.inject({ method: 'GET', url: url.pathname })).body);
     expect(after.map((e) => e.uid)).toEqual(before.map((e) => e.uid));
     expect(after[0]).toMatchObject({ start: '2026-03-11T12:30:00.000Z', sequence: 1 });
   });
 
   it('is refused once revoked (404 at the address, 403 as ?token=), and rotating kills the old address', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const first = (await c.asLearner('POST', '/api/v1/calendar-feed')).json().url as string;
     const token1 = /\/calendar\/([^/]+)\.ics$/.exec(first)![1];
     expect((await t.app.inject({ method: 'GET', url: `/api/v1/cohorts/${c.cohort.id}/calendar.ics?token=${token1}` })).statusCode).toBe(200);
@@ -146,10 +146,10 @@ describe('private calendar feed', () => {
   });
 
   it('stores only a hash of the token; guessed and malformed tokens are 404', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const url = (await c.asLearner('POST', '/api/v1/calendar-feed')).json().url as string;
     const token = /\/calendar\/([^/]+)\.ics$/.exec(url)![1];
-    const [row] = t.ctx.db.select().from(calendarFeeds).all();
+    const [row] = await t.ctx.db.select().from(calendarFeeds);
     expect(row.tokenHash).toMatch(/^[0-9a-f]{64}$/);
     expect(row.tokenHash).not.toContain(token);
     for (const guess of ['A'.repeat(43), 'short', `${token.slice(0, -1)}x`, '..%2F..%2Fetc']) {
@@ -158,21 +158,21 @@ describe('private calendar feed', () => {
   });
 
   it('an admin’s feed holds the cohorts they teach, not every cohort', async () => {
-    const admin = insertUser(t, 'admin');
-    sessionCohort(t);
-    const taught = insertCohort(t, { instructor: admin.email });
+    const admin = await insertUser(t, 'admin');
+    await sessionCohort(t);
+    const taught = await insertCohort(t, { instructor: admin.email });
     const url = (await apiAs(t.app, admin.token)('POST', '/api/v1/calendar-feed')).json().url as string;
     const events = parse((await t.app.inject({ method: 'GET', url: new URL(url).pathname })).body);
-    expect(events.map((e) => e.uid)).toEqual(t.ctx.sessions.list(taught.cohort).map((s) => `session-${s.id}@cohort.test`));
+    expect(events.map((e) => e.uid)).toEqual((await t.ctx.sessions.list(taught.cohort)).map((s) => `session-${s.id}@cohort.test`));
   });
 
   it('a feed token opens only the cohorts of its owner (403 for another cohort)', async () => {
-    const c = sessionCohort(t);
-    const d = sessionCohort(t);
+    const c = await sessionCohort(t);
+    const d = await sessionCohort(t);
     const token = /\/calendar\/([^/]+)\.ics$/.exec((await c.asLearner('POST', '/api/v1/calendar-feed')).json().url)![1];
     expect((await t.app.inject({ method: 'GET', url: `/api/v1/cohorts/${d.cohort.id}/calendar.ics?token=${token}` })).statusCode).toBe(403);
     // Another learner's feed does not include this one's cohorts.
-    const other = enrolLearner(t, d.cohort.id);
+    const other = await enrolLearner(t, d.cohort.id);
     const otherUrl = (await apiAs(t.app, other.token)('POST', '/api/v1/calendar-feed')).json().url as string;
     const events = parse((await t.app.inject({ method: 'GET', url: new URL(otherUrl).pathname })).body);
     expect(events.map((e) => e.uid)).toEqual(d.sessions.map((s) => `session-${s.id}@cohort.test`));

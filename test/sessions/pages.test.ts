@@ -17,7 +17,7 @@ const JOIN_BUTTON = 'Join the live session';
 
 describe('sessions on the cohort home and week page', () => {
   it('the join button shows only from 15 minutes before the start until the end', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { joinUrl: JOIN });
     const browser = await signInBrowser(t, c.learner.email);
     const home = async (instant: string) => {
@@ -39,7 +39,7 @@ describe('sessions on the cohort home and week page', () => {
   });
 
   it('the week page lists only that week’s session, with its .ics link', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const browser = await signInBrowser(t, c.learner.email);
     t.clock.set('2026-03-09T09:00:00.000Z');
     const page = await browser.get(`/cohorts/${c.cohort.id}/weeks/2`);
@@ -53,7 +53,7 @@ describe('sessions on the cohort home and week page', () => {
   });
 
   it('a learner who missed it says "I watched the recording" with a form, and the page then shows it watched', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { recordingUrl: 'https://video.example.org/1' });
     const browser = await signInBrowser(t, c.learner.email);
     t.clock.set('2026-03-05T09:00:00.000Z');
@@ -67,11 +67,11 @@ describe('sessions on the cohort home and week page', () => {
     const after = await browser.get(`/cohorts/${c.cohort.id}/weeks/1`);
     expect(after.body).toContain('Recording watched');
     expect(after.body).not.toContain('I watched the recording');
-    expect(t.ctx.db.select().from(attendance).all()).toHaveLength(1);
+    expect(await t.ctx.db.select().from(attendance)).toHaveLength(1);
   });
 
   it('the watched form refuses a foreign "back" address and a missing CSRF token', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { recordingUrl: 'https://video.example.org/1' });
     const browser = await signInBrowser(t, c.learner.email);
     t.clock.set('2026-03-05T09:00:00.000Z');
@@ -83,7 +83,7 @@ describe('sessions on the cohort home and week page', () => {
   });
 
   it('"My courses" shows the next live sessions, with the join button only in the window', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { joinUrl: JOIN });
     const browser = await signInBrowser(t, c.learner.email);
     const page = await browser.get('/my');
@@ -96,7 +96,7 @@ describe('sessions on the cohort home and week page', () => {
   });
 
   it('the instructor’s cohort page lists each session with links to its editor and attendance sheet', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const browser = await signInBrowser(t, c.instructor.email);
     const page = await browser.get(`/teach/cohorts/${c.cohort.id}`);
     expect(page.statusCode).toBe(200);
@@ -110,7 +110,7 @@ describe('sessions on the cohort home and week page', () => {
 
 describe('the session editor', () => {
   it('saves links, refuses a non-https link with a friendly 400, and a move emails learners', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     const browser = await signInBrowser(t, c.instructor.email);
     const form = await browser.get(`/teach/sessions/${id}`);
@@ -127,12 +127,12 @@ describe('the session editor', () => {
     const ok = await browser.post(`/teach/sessions/${id}`, { joinUrl: JOIN, recordingUrl: '', date: '2026-03-04', time: '12:30', durationMinutes: '60' });
     expect(ok.statusCode).toBe(303);
     expect(ok.headers.location).toBe(`/teach/sessions/${id}?saved=1`);
-    expect(t.ctx.sessions.list(c.cohort)[0]).toMatchObject({ joinUrl: JOIN, movedDayOffset: null });
+    expect((await t.ctx.sessions.list(c.cohort))[0]).toMatchObject({ joinUrl: JOIN, movedDayOffset: null });
     expect(await t.mailsTo(c.learner.email)).toHaveLength(0);
 
     const moved = await browser.post(`/teach/sessions/${id}`, { joinUrl: JOIN, recordingUrl: '', date: '2026-03-05', time: '17:00', durationMinutes: '75' });
     expect(moved.statusCode).toBe(303);
-    const row = t.ctx.sessions.list(c.cohort).find((s) => s.id === id)!;
+    const row = (await t.ctx.sessions.list(c.cohort)).find((s) => s.id === id)!;
     expect(row.startsAt.toISOString()).toBe('2026-03-05T17:00:00.000Z');
     expect(row.endsAt.toISOString()).toBe('2026-03-05T18:15:00.000Z');
     const mails = await t.mailsTo(c.learner.email);
@@ -144,12 +144,12 @@ describe('the session editor', () => {
   });
 
   it('is for the cohort’s instructors: learners get 403, signed-out visitors are sent to sign in', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const id = c.sessions[0].id;
     const learner = await signInBrowser(t, c.learner.email);
     expect((await learner.get(`/teach/sessions/${id}`)).statusCode).toBe(403);
     expect((await learner.get(`/teach/sessions/${id}/attendance`)).statusCode).toBe(403);
-    const other = sessionCohort(t);
+    const other = await sessionCohort(t);
     const otherInstructor = await signInBrowser(t, other.instructor.email);
     expect((await otherInstructor.get(`/teach/sessions/${id}`)).statusCode).toBe(403);
     const anon = await new Browser(t.app).get(`/teach/sessions/${id}`);
@@ -161,8 +161,8 @@ describe('the session editor', () => {
 
 describe('the attendance sheet', () => {
   it('has a checkbox per enrolled learner once the session has started, and saves the whole sheet at once', async () => {
-    const c = sessionCohort(t);
-    const second = enrolLearner(t, c.cohort.id, 'Bo Second');
+    const c = await sessionCohort(t);
+    const second = await enrolLearner(t, c.cohort.id, 'Bo Second');
     const id = c.sessions[0].id;
     const browser = await signInBrowser(t, c.instructor.email);
     const before = await browser.get(`/teach/sessions/${id}/attendance`);
@@ -175,19 +175,19 @@ describe('the attendance sheet', () => {
     expect(sheet.body).toContain(`<label for="attended-${second.user.id}">`);
     const saved = await browser.post(`/teach/sessions/${id}/attendance`, { attended: [String(c.learner.user.id), String(second.user.id)] });
     expect(saved.statusCode).toBe(303);
-    expect(t.ctx.db.select().from(attendance).all()).toHaveLength(2);
+    expect(await t.ctx.db.select().from(attendance)).toHaveLength(2);
     const again = await browser.get(`/teach/sessions/${id}/attendance?saved=1`);
     expect(again.body).toContain('Attendance saved');
     expect(again.body).toMatch(new RegExp(`value="${second.user.id}" checked`));
     // Unticking one learner removes only theirs.
     await browser.post(`/teach/sessions/${id}/attendance`, { attended: String(c.learner.user.id) });
-    expect(t.ctx.db.select().from(attendance).all().map((r) => r.userId)).toEqual([c.learner.user.id]);
+    expect((await t.ctx.db.select().from(attendance)).map((r) => r.userId)).toEqual([c.learner.user.id]);
   });
 });
 
 describe('the calendar page', () => {
   it('makes a private feed address shown once, which works until the feed is turned off', async () => {
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     const browser = await signInBrowser(t, c.learner.email);
     const page = await browser.get('/calendar');
     expect(page.statusCode).toBe(200);

@@ -41,7 +41,7 @@ describe('session reminders', () => {
   it('go 24 hours and 1 hour before, once each, even when the server restarts on the same database', async () => {
     const dir = tempDir();
     let t = await open(dir);
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await tick(t, at(24 * H + 1));
     expect(await reminders(t, c.learner.email)).toEqual([]);
     await tick(t, at(24 * H));
@@ -72,19 +72,19 @@ describe('session reminders', () => {
 
   it('a server that was down 3 hours still sends the 24-hour reminder; one back 30 minutes before sends only the 1-hour one', async () => {
     const late = await open();
-    const c = sessionCohort(late);
+    const c = await sessionCohort(late);
     await tick(late, at(21 * H));
     expect(await reminders(late, c.learner.email)).toHaveLength(1);
 
     const later = await open();
-    const d = sessionCohort(later);
+    const d = await sessionCohort(later);
     await tick(later, at(30 * 60_000));
     expect(await reminders(later, d.learner.email)).toEqual(['Starting soon: Live session 1 — Starting from your users at 12:30 GMT']);
   });
 
   it('nothing is sent for a session that has started or is long past', async () => {
     const t = await open();
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await tick(t, new Date(START));
     await tick(t, new Date(START + 2 * H));
     await tick(t, new Date(START + 3 * 86_400_000));
@@ -93,11 +93,11 @@ describe('session reminders', () => {
 
   it('each learner gets the time in their own zone; withdrawn learners get nothing', async () => {
     const t = await open();
-    const c = sessionCohort(t);
-    const ny = enrolLearner(t, c.cohort.id, 'Ny Learner');
-    t.ctx.people.updateProfile(ny.user.id, { timezone: 'America/New_York' });
-    const gone = enrolLearner(t, c.cohort.id, 'Gone Learner');
-    t.ctx.db.transaction((tx) => t.ctx.cohorts.withdraw(tx, c.cohort.id, gone.user.id));
+    const c = await sessionCohort(t);
+    const ny = await enrolLearner(t, c.cohort.id, 'Ny Learner');
+    await t.ctx.people.updateProfile(ny.user.id, { timezone: 'America/New_York' });
+    const gone = await enrolLearner(t, c.cohort.id, 'Gone Learner');
+    await t.ctx.database.transaction((tx) => t.ctx.cohorts.withdraw(tx, c.cohort.id, gone.user.id));
     await tick(t, at(2 * H));
     const [mail] = (await t.mailsTo(ny.email)).filter((m) => m.subject?.startsWith('Reminder'));
     expect(mail.subject).toContain('07:30 EST');
@@ -108,7 +108,7 @@ describe('session reminders', () => {
 
   it('a moved session is reminded at its new time', async () => {
     const t = await open();
-    const c = sessionCohort(t);
+    const c = await sessionCohort(t);
     await c.asInstructor('PATCH', `/api/v1/sessions/${c.sessions[0].id}`, { startsAt: '2026-03-05T18:00:00.000Z' });
     await tick(t, at(23 * H));
     expect(await reminders(t, c.learner.email)).toEqual([]);

@@ -29,19 +29,19 @@ export interface World {
 /** Build the world on a fresh database; the clock stands in week 2 of both cohorts. */
 export async function createWorld(options: TestAppOptions = {}): Promise<World> {
   const t = await createTestApp({ now: '2026-03-10T10:00:00.000Z', ...options });
-  const admin = insertUser(t, 'admin', 'Ada Admin');
-  const a = insertCohort(t, { startDate: '2026-03-02', capacity: 30 });
-  const b = insertCohort(t, { startDate: '2026-03-02', course: 'library-partnerships', capacity: 30 });
+  const admin = await insertUser(t, 'admin', 'Ada Admin');
+  const a = await insertCohort(t, { startDate: '2026-03-02', capacity: 30 });
+  const b = await insertCohort(t, { startDate: '2026-03-02', course: 'library-partnerships', capacity: 30 });
   const person = (p: { email: string; token: string; user: { id: number } }): Person => ({ email: p.email, token: p.token, id: p.user.id });
-  const instructorA = a.instructor as ReturnType<typeof insertUser>;
-  const instructorB = b.instructor as ReturnType<typeof insertUser>;
+  const instructorA = a.instructor as Awaited<ReturnType<typeof insertUser>>;
+  const instructorB = b.instructor as Awaited<ReturnType<typeof insertUser>>;
   const people = {
     admin: person(admin),
     instructor: person(instructorA),
     instructorOther: person(instructorB),
-    learner: person(enrolLearner(t, a.cohort.id, 'Lena Learner')),
-    learner2: person(enrolLearner(t, a.cohort.id, 'Lars Learner')),
-    learnerOther: person(enrolLearner(t, b.cohort.id, 'Olu Other')),
+    learner: person(await enrolLearner(t, a.cohort.id, 'Lena Learner')),
+    learner2: person(await enrolLearner(t, a.cohort.id, 'Lars Learner')),
+    learnerOther: person(await enrolLearner(t, b.cohort.id, 'Olu Other')),
   };
   const browsers = new Map<string, Browser>();
   return {

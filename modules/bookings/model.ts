@@ -1,0 +1,109 @@
+// Bookings' words: the views the API and pages show, the statuses and limits, and what every use case is given.
+import type { AppDatabase } from '../../server/db.js';
+import type { Clock } from '../../server/clock.js';
+import type { Mailer } from '../../server/mailer.js';
+import type { Events } from '../../server/events.js';
+import { BadInput } from '../../server/errors.js';
+import type { PeopleService } from '../people/service.js';
+import type { CourseService } from '../courses/service.js';
+import type { CohortService } from '../cohorts/service.js';
+import type { Money } from '../courses/content.js';
+import type { bookings, members, BookingKind, BookingStatus, RefundState } from './schema.js';
+
+export type BookingRow = typeof bookings.$inferSelect;
+export type MemberRow = typeof members.$inferSelect;
+
+/** What the bookings module is built from: infrastructure and the services of the modules it uses. */
+export interface BookingDeps {
+  database: AppDatabase;
+  clock: Clock;
+  mailer: Mailer;
+  events: Events;
+  baseUrl: string;
+  people: PeopleService;
+  courses: CourseService;
+  cohorts: CohortService;
+}
+
+/** A booking as the API returns it and pages show it. */
+export interface BookingView {
+  id: number;
+  cohortId: number;
+  userId: number;
+  email: string;
+  name: string;
+  kind: BookingKind;
+  status: BookingStatus;
+  price: Money;
+  paymentReference: string | null;
+  paidAt: Date | null;
+  certificate: boolean;
+  /** 1-based place in the queue while waitlisted, else null. */
+  waitlistPosition: number | null;
+  refund: RefundState;
+  /** 'released' when an admin released it unpaid; 'cancelled' otherwise; null while active. */
+  cancelReason: 'cancelled' | 'released' | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface BookingEventView {
+  at: Date;
+  action: string;
+  by: string | null;
+  from: string | null;
+  to: string;
+  note: string | null;
+}
+
+export interface MemberView {
+  id: number;
+  email: string | null;
+  domain: string | null;
+  addedBy: string | null;
+  createdAt: Date;
+}
+
+export interface ImportReport {
+  accepted: Array<{ row: number; value: string; type: 'email' | 'domain' }>;
+  refused: Array<{ row: number; value: string; reason: string }>;
+}
+
+/** Statuses that hold a place in the cohort. */
+export const HOLDS_PLACE: BookingStatus[] = ['pending_payment', 'confirmed'];
+/** Statuses of a live booking (one per person and cohort). */
+export const ACTIVE: BookingStatus[] = ['pending_payment', 'confirmed', 'waitlisted'];
+/** Rows a member import may hold. */
+export const IMPORT_MAX_ROWS = 10_000;
+/**
+ * Bookings one client address may make in an hour, admins apart. Each booking creates an account and sends an email,
+ * so an open form without a limit could fill a cohort with strangers or mail any address. An office behind one
+ * address still books a team of twenty; an admin books larger groups.
+ */
+export const BOOKINGS_PER_IP_PER_HOUR = 20;
+/** A booking's client address is cleared this long after it was made: the limit above needs an hour of them. */
+export const BOOKING_ADDRESS_KEPT_HOURS = 24;
+
+/** Friendly words for a status, shown beside its code (status is never told by colour alone). */
+export const STATUS_LABELS: Record<BookingStatus, string> = {
+  pending_payment: 'Awaiting payment',
+  confirmed: 'Confirmed',
+  waitlisted: 'On the waitlist',
+  cancelled: 'Cancelled',
+};
+
+/** Public mail providers: a whole-domain membership for these would make everyone a member. */
+const PUBLIC_MAIL_DOMAINS = new Set([
+  'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'hotmail.co.uk', 'live.com', 'live.co.uk', 'msn.com',
+  'yahoo.com', 'yahoo.co.uk', 'icloud.com', 'me.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'mail.com',
+]);
+const DOMAIN = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** Lower-case a domain (a leading "@" is allowed) and refuse what is not one, or is a public mail provider. */
+export function normaliseDomain(domain: string): string {
+  const d = domain.trim().toLowerCase().replace(/^@/, '');
+  if (!DOMAIN.test(d)) throw new BadInput(`"${domain.slice(0, 80)}" is not a domain like library.org.`);
+  if (PUBLIC_MAIL_DOMAINS.has(d)) throw new BadInput(`${d} is a public mail provider; add its members' single addresses instead.`);
+  return d;
+}
+

@@ -1,8 +1,7 @@
 // The CLI: user add, token create, backup — on the same config, database and services as the server.
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
-import { createEmlTransport } from './mailer.js';
+import { appOptions, loadConfig } from './config.js';
 import { ROLES, type Role } from '../modules/people/schema.js';
 
 const USAGE = `usage:
@@ -23,14 +22,8 @@ async function main(argv: string[]): Promise<void> {
   });
   const [noun, verb] = positionals;
   const config = loadConfig();
-  const app = await buildApp({
-    databasePath: config.databasePath,
-    baseUrl: config.baseUrl,
-    contentDir: config.contentDir,
-    sessionSecret: config.sessionSecret,
-    mailTransport: createEmlTransport(config.mailDir),
-    workers: false,
-  });
+  // The worker is not started: mail the CLI's changes queue is sent by the server.
+  const app = await buildApp({ ...appOptions(config), workers: false });
   try {
     const ctx = app.cc;
     if (noun === 'user' && verb === 'add') {

@@ -2,7 +2,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { BuildAppOptions } from './app.js';
 import { durabilityFrom, type Durability } from './db.js';
+import { createEmlTransport } from './mailer.js';
 
 export interface Config {
   port: number;
@@ -62,5 +65,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecret: sessionSecret(env, databasePath),
     logLevel: env.LOG_LEVEL || 'info',
     durability: durabilityFrom(env.DB_SYNCHRONOUS),
+  };
+}
+
+/** What buildApp takes from the configuration: the server and the CLI open the same database, content and mail. */
+export function appOptions(config: Config): BuildAppOptions {
+  return {
+    databasePath: config.databasePath,
+    durability: config.durability,
+    baseUrl: config.baseUrl,
+    contentDir: config.contentDir,
+    sessionSecret: config.sessionSecret,
+    mailFrom: config.mailFrom,
+    mailTransport: config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : createEmlTransport(config.mailDir),
   };
 }

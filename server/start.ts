@@ -1,19 +1,11 @@
 // The standalone server: reads the environment, listens, shuts down gracefully on SIGTERM/SIGINT.
-import nodemailer from 'nodemailer';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
-import { createEmlTransport } from './mailer.js';
+import { appOptions, loadConfig } from './config.js';
 import { seedDemo } from './demo.js';
 
 const config = loadConfig();
 const app = await buildApp({
-  databasePath: config.databasePath,
-  durability: config.durability,
-  baseUrl: config.baseUrl,
-  contentDir: config.contentDir,
-  sessionSecret: config.sessionSecret,
-  mailFrom: config.mailFrom,
-  mailTransport: config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : createEmlTransport(config.mailDir),
+  ...appOptions(config),
   cacheTemplates: process.env.NODE_ENV === 'production',
   logger: { level: config.logLevel },
 });

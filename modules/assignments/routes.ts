@@ -52,16 +52,7 @@ const SubmissionJson = Type.Object({
   versions: Type.Array(VersionJson),
 });
 const SaveJson = Type.Object({ id: Type.Integer(), status: Status, late: Type.Boolean(), version: Type.Integer(), submittedAt: NullableInstant });
-const ListJson = Type.Object({
-  id: Type.Integer(),
-  week: Type.Integer(),
-  learner: Type.String(),
-  learnerName: Type.String(),
-  status: Status,
-  late: Type.Boolean(),
-  version: Type.Integer(),
-  submittedAt: NullableInstant,
-});
+const ListJson = Type.Pick(SubmissionJson, ['id', 'week', 'learner', 'learnerName', 'status', 'late', 'version', 'submittedAt']);
 const ExtensionJson = Type.Object({
   id: Type.Integer(),
   learner: Type.String(),

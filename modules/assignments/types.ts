@@ -1,8 +1,5 @@
 // The assignments module's shapes and limits, and what its use cases receive: the typed dependencies and the file store.
-import type { AppDatabase } from '../../server/db.js';
-import type { Clock } from '../../server/clock.js';
-import type { Events } from '../../server/events.js';
-import type { Mailer } from '../../server/mailer.js';
+import type { Infrastructure } from '../../server/infrastructure.js';
 import type { PeopleService } from '../people/service.js';
 import type { CourseService } from '../courses/service.js';
 import type { CohortService } from '../cohorts/service.js';
@@ -10,13 +7,7 @@ import type { FileStore } from './files.js';
 import type { ReviewOutcome, SubmissionStatus, submissions } from './schema.js';
 
 /** What the assignment service is built from: infrastructure and the services of the modules it uses. */
-export interface AssignmentDeps {
-  database: AppDatabase;
-  clock: Clock;
-  mailer: Mailer;
-  events: Events;
-  /** The absolute URL of the app's root, for links in emails. */
-  baseUrl: string;
+export interface AssignmentDeps extends Infrastructure {
   people: PeopleService;
   courses: CourseService;
   cohorts: CohortService;

@@ -1,4 +1,5 @@
 // The bookings module: member list, bookings with capacity and waitlist, payments by invoice; API, pages and panels.
+import { infrastructure } from '../../server/infrastructure.js';
 import fp from 'fastify-plugin';
 import { formatDay } from '../../server/time.js';
 import { formatMoney } from '../courses/service.js';
@@ -18,11 +19,7 @@ export default fp(
   async (fastify) => {
     const ctx = fastify.cc;
     const service = createBookingService({
-      database: ctx.database,
-      clock: ctx.clock,
-      mailer: ctx.mailer,
-      events: ctx.events,
-      baseUrl: ctx.baseUrl,
+      ...infrastructure(ctx),
       people: ctx.people,
       courses: ctx.courses,
       cohorts: ctx.cohorts,

@@ -1,8 +1,5 @@
 // Bookings' words: the views the API and pages show, the statuses and limits, and what every use case is given.
-import type { AppDatabase } from '../../server/db.js';
-import type { Clock } from '../../server/clock.js';
-import type { Mailer } from '../../server/mailer.js';
-import type { Events } from '../../server/events.js';
+import type { Infrastructure } from '../../server/infrastructure.js';
 import { BadInput } from '../../server/errors.js';
 import type { PeopleService } from '../people/service.js';
 import type { CourseService } from '../courses/service.js';
@@ -14,12 +11,7 @@ export type BookingRow = typeof bookings.$inferSelect;
 export type MemberRow = typeof members.$inferSelect;
 
 /** What the bookings module is built from: infrastructure and the services of the modules it uses. */
-export interface BookingDeps {
-  database: AppDatabase;
-  clock: Clock;
-  mailer: Mailer;
-  events: Events;
-  baseUrl: string;
+export interface BookingDeps extends Infrastructure {
   people: PeopleService;
   courses: CourseService;
   cohorts: CohortService;

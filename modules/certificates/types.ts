@@ -1,9 +1,7 @@
 // The certificates module's shapes, and what its use cases receive: the typed dependencies (infrastructure and the
 // services of the modules progress is read from).
-import type { Clock } from '../../server/clock.js';
-import type { AppDatabase, Db } from '../../server/db.js';
-import type { Events } from '../../server/events.js';
-import type { Mailer } from '../../server/mailer.js';
+import type { Infrastructure } from '../../server/infrastructure.js';
+import type { Db } from '../../server/db.js';
 import type { AssignmentService } from '../assignments/service.js';
 import type { CohortService, Cohort } from '../cohorts/service.js';
 import type { CourseService } from '../courses/service.js';
@@ -15,13 +13,7 @@ import type { DataIntegrityProof } from './signing.js';
 import type { certificates } from './schema.js';
 
 /** What the certificate service is built from. */
-export interface CertificateDeps {
-  database: AppDatabase;
-  clock: Clock;
-  mailer: Mailer;
-  events: Events;
-  /** The absolute URL of the app's root: verification links, the credential's ids, emails. */
-  baseUrl: string;
+export interface CertificateDeps extends Infrastructure {
   people: PeopleService;
   courses: CourseService;
   cohorts: CohortService;

@@ -1,9 +1,7 @@
 // The cohort's shapes and the checks on them, shared by the cohort use cases (service.ts assembles them).
+import type { Infrastructure } from '../../server/infrastructure.js';
 import { DateTime } from 'luxon';
-import type { Clock } from '../../server/clock.js';
-import type { AppDatabase, Db } from '../../server/db.js';
-import type { Events } from '../../server/events.js';
-import type { Mailer } from '../../server/mailer.js';
+import type { Db } from '../../server/db.js';
 import { BadInput } from '../../server/errors.js';
 import { isValidZone } from '../../server/time.js';
 import type { Course, Week } from '../courses/content.js';
@@ -13,12 +11,7 @@ import type { cohorts } from './schema.js';
 import { computeTimeline, type CohortState, type Timeline } from './timeline.js';
 
 /** What the cohorts module is built from: infrastructure and the modules it depends on (people, courses). */
-export interface CohortDeps {
-  database: AppDatabase;
-  clock: Clock;
-  mailer: Mailer;
-  events: Events;
-  baseUrl: string;
+export interface CohortDeps extends Infrastructure {
   people: PeopleService;
   courses: CourseService;
 }

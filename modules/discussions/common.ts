@@ -1,8 +1,6 @@
 // What the discussion use cases share: their dependencies, who may see and write what, and how a post looks to a viewer.
-import type { Clock } from '../../server/clock.js';
-import type { AppDatabase, Db } from '../../server/db.js';
-import type { Events } from '../../server/events.js';
-import type { Mailer } from '../../server/mailer.js';
+import type { Infrastructure } from '../../server/infrastructure.js';
+import type { Db } from '../../server/db.js';
 import { Conflict, NotFound } from '../../server/errors.js';
 import type { CohortAccess, CohortRole, CohortService } from '../cohorts/service.js';
 import type { CourseService } from '../courses/service.js';
@@ -13,13 +11,7 @@ export type ThreadRow = typeof threads.$inferSelect;
 export type PostRow = typeof posts.$inferSelect;
 
 /** What the discussions module is built from: infrastructure and the services of the modules it depends on. */
-export interface DiscussionDeps {
-  database: AppDatabase;
-  clock: Clock;
-  mailer: Mailer;
-  events: Events;
-  /** Absolute links in emails (the digest). */
-  baseUrl: string;
+export interface DiscussionDeps extends Infrastructure {
   /** The URL prefix the plugin is mounted under, for links on pages. */
   prefix: string;
   people: PeopleService;

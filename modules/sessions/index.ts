@@ -1,4 +1,5 @@
 // The sessions module: live sessions per cohort, links, attendance, calendars, reminders and their pages.
+import { infrastructure } from '../../server/infrastructure.js';
 import fp from 'fastify-plugin';
 import { createSessionService, type SessionService } from './service.js';
 import { registerSessionPanels } from './panels.js';
@@ -14,11 +15,7 @@ export default fp(
   async (fastify) => {
     const ctx = fastify.cc;
     const sessions = createSessionService({
-      database: ctx.database,
-      clock: ctx.clock,
-      mailer: ctx.mailer,
-      events: ctx.events,
-      baseUrl: ctx.baseUrl,
+      ...infrastructure(ctx),
       people: ctx.people,
       courses: ctx.courses,
       cohorts: ctx.cohorts,

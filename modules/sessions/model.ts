@@ -1,9 +1,7 @@
 // What every sessions use case shares: the row and view types, the typed dependencies, and the pure rules for where a
 // session sits and what a viewer sees of it.
-import type { AppDatabase, Db } from '../../server/db.js';
-import type { Clock } from '../../server/clock.js';
-import type { Mailer } from '../../server/mailer.js';
-import type { Events } from '../../server/events.js';
+import type { Infrastructure } from '../../server/infrastructure.js';
+import type { Db } from '../../server/db.js';
 import { BadInput } from '../../server/errors.js';
 import type { PeopleService, User } from '../people/service.js';
 import type { CourseService } from '../courses/service.js';
@@ -14,13 +12,7 @@ import { joinWindowOpen, slotPlace, type LocalPlace } from './schedule.js';
 export type SessionRow = typeof liveSessions.$inferSelect;
 
 /** What the sessions module is built from. */
-export interface SessionDeps {
-  database: AppDatabase;
-  clock: Clock;
-  mailer: Mailer;
-  events: Events;
-  /** Absolute links in emails and calendar files. */
-  baseUrl: string;
+export interface SessionDeps extends Infrastructure {
   people: PeopleService;
   courses: CourseService;
   cohorts: CohortService;

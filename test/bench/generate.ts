@@ -189,11 +189,12 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
   for (const table of ['cohorts', 'users', 'enrolments', 'submissions', 'posts', 'outbox', 'certificates']) {
     counts[table] = (sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
+  const burstThreadId = (threadOf.get(burstCohortId) as { id: number }).id;
   await app.close();
   const data: BenchData = {
     cohortIds,
     learners,
-    burst: { cohortId: burstCohortId, threadId: (threadOf.get(burstCohortId) as { id: number }).id, learners: burstLearners },
+    burst: { cohortId: burstCohortId, threadId: burstThreadId, learners: burstLearners },
     certificateCodes,
     promptIds,
     counts,

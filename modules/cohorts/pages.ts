@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Forbidden } from '../../server/errors.js';
 import { requireRole, requireUser } from '../../server/plugins/auth.js';
+import { courseView } from '../courses/view-models.js';
 import type { CohortAccess } from './service.js';
 import { STATE_LABELS, dates, keyDates, myCard, pageId, pageWeek, weekPlan, type OwnDates } from './view-models.js';
 
@@ -46,6 +47,14 @@ const pages: FastifyPluginAsync = async (app) => {
       teachUrl: `${prefix}/teach/cohorts/${cohort.id}`,
     };
   }
+
+  // ---- a course's page: what it is and its upcoming cohorts (this module depends on courses) ----
+
+  fastify.get('/courses/:slug', { schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
+    const course = ctx.courses.get(request.params.slug);
+    const upcoming = await cohorts.upcomingForCourse(course.slug, request.user);
+    return reply.page('courses/course', { title: course.title, course: courseView(course), cohorts: upcoming });
+  });
 
   // ---- learners (and everyone in the cohort) ----
 

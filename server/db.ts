@@ -76,6 +76,30 @@ export function isForeignKeyViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
+/** Statements kept prepared per connection (each distinct SQL text the app runs; a few hundred in all). */
+const STATEMENTS_KEPT = 1000;
+
+/**
+ * Keep each connection's prepared statements by their SQL text. drizzle's better-sqlite3 driver prepares a statement
+ * on every execution; preparing again what was prepared before was 6 % of a cohort home's CPU samples. A statement
+ * read with `raw()` (drizzle's selects) is set back to objects before another caller gets it.
+ */
+function keepStatements(conn: Database.Database): void {
+  const prepare = conn.prepare.bind(conn);
+  const kept = new Map<string, Database.Statement>();
+  conn.prepare = ((source: string) => {
+    let stmt = kept.get(source);
+    if (stmt) {
+      if (stmt.reader) stmt.raw(false);
+      return stmt;
+    }
+    stmt = prepare(source);
+    if (kept.size >= STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
+    kept.set(source, stmt);
+    return stmt;
+  }) as typeof conn.prepare;
+}
+
 /** Thrown by a read on `db` made inside a transaction's flow: it would not see the transaction's own writes. */
 export class ReadOutsideTransaction extends Error {
   constructor(query: string) {
@@ -127,9 +151,11 @@ export function openDatabase(path: string, options: { migrate?: boolean; durabil
   // stop this process's event loop, and with it every request, for up to the busy timeout. BEGIN IMMEDIATE is retried
   // from the event loop instead (beginImmediate).
   writer.pragma('busy_timeout = 0');
+  keepStatements(writer);
   const reader = new Database(path);
   configureConnection(reader, durability);
   reader.pragma('query_only = ON');
+  keepStatements(reader);
 
   const current = new AsyncLocalStorage<OpenTransaction>();
   const inTransaction = () => current.getStore()?.open === true;

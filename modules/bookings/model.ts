@@ -76,12 +76,18 @@ export const ACTIVE: BookingStatus[] = ['pending_payment', 'confirmed', 'waitlis
 /** Rows a member import may hold. */
 export const IMPORT_MAX_ROWS = 10_000;
 /**
- * Bookings one client address may make in an hour, admins apart. Each booking creates an account and sends an email,
- * so an open form without a limit could fill a cohort with strangers or mail any address. An office behind one
- * address still books a team of twenty; an admin books larger groups.
+ * Booking attempts one client address may make in an hour, admins apart, whatever their answer. Each booking creates
+ * an account and sends an email, so an open form without a limit could fill a cohort with strangers or mail any
+ * address; and refusals count too, so that trying addresses and cohort ids costs as much as booking. An office behind
+ * one address still books a team of twenty; an admin books larger groups.
  */
 export const BOOKINGS_PER_IP_PER_HOUR = 20;
-/** A booking's client address is cleared this long after it was made: the limit above needs an hour of them. */
+/**
+ * Booking attempts for one email address in an hour, from anywhere (admins apart): a person books a few cohorts at
+ * most, and someone trying an address from many networks, or mailing its owner "you already hold a place", stops here.
+ */
+export const BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR = 5;
+/** A booking's client address, and a booking attempt, are cleared this long after they were made: the limits need an hour. */
 export const BOOKING_ADDRESS_KEPT_HOURS = 24;
 
 /** Friendly words for a status, shown beside its code (status is never told by colour alone). */

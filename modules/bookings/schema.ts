@@ -54,6 +54,23 @@ export const bookings = sqliteTable(
   ],
 );
 
+/**
+ * Every booking attempt by anyone but an admin, refused or not (a duplicate, not a member, an unknown cohort, a bad
+ * address): the per-client and per-address limits count these, so a refusal costs a prober as much as a booking.
+ * The scheduler deletes them a day after they were made; the limits need an hour.
+ */
+export const bookingAttempts = sqliteTable(
+  'booking_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ip: text('ip').notNull(),
+    // SHA-256 of the normalised address (null when what was sent is not an address): the limit needs only equality.
+    emailHash: text('email_hash'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('booking_attempts_ip_idx').on(t.ip, t.createdAt), index('booking_attempts_email_idx').on(t.emailHash, t.createdAt)],
+);
+
 export const bookingEvents = sqliteTable(
   'booking_events',
   {

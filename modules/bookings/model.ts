@@ -1,4 +1,5 @@
 // Bookings' words: the views the API and pages show, the statuses and limits, and what every use case is given.
+import { getDomain } from 'tldts';
 import type { AppDatabase } from '../../server/db.js';
 import type { Clock } from '../../server/clock.js';
 import type { Mailer } from '../../server/mailer.js';
@@ -104,12 +105,26 @@ const PUBLIC_MAIL_DOMAINS = new Set([
   'yahoo.com', 'yahoo.co.uk', 'icloud.com', 'me.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'mail.com',
 ]);
 const DOMAIN = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** The Public Suffix List with its private section: github.io and blogspot.com are suffixes as much as co.uk is. */
+const PSL = { allowPrivateDomains: true } as const;
 
-/** Lower-case a domain (a leading "@" is allowed) and refuse what is not one, or is a public mail provider. */
+/**
+ * Lower-case a domain (a leading "@" is allowed) and refuse what is not one, a public mail provider, or a public
+ * suffix (co.uk, org.uk, github.io: anyone can register a name under one, so a member list entry for it would make
+ * every company under it a member).
+ */
 export function normaliseDomain(domain: string): string {
   const d = domain.trim().toLowerCase().replace(/^@/, '');
   if (!DOMAIN.test(d)) throw new BadInput(`"${domain.slice(0, 80)}" is not a domain like library.org.`);
   if (PUBLIC_MAIL_DOMAINS.has(d)) throw new BadInput(`${d} is a public mail provider; add its members' single addresses instead.`);
+  if (getDomain(d, PSL) === null) {
+    throw new BadInput(`${d} is a public suffix: anyone can register a name under it, so it cannot be a member domain. Add your organisation's own domain instead, such as library.${d}.`);
+  }
   return d;
+}
+
+/** The registrable domain of a host (lib.co.uk for staff.lib.co.uk), or null when the host is a public suffix itself. */
+export function registrableDomain(host: string): string | null {
+  return getDomain(host, PSL);
 }
 

@@ -90,7 +90,7 @@ const routes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         summary: 'Add an address or a whole domain (and its subdomains) to the member list',
-        description: 'Send exactly one of `email` or `domain`. Public mail providers (gmail.com …) are refused as domains.',
+        description: 'Send exactly one of `email` or `domain`. Public mail providers (gmail.com …) and public suffixes (co.uk, org.uk, github.io …, by the Public Suffix List) are refused as domains (400 naming the domain).',
         tags: ['bookings'],
         body: Type.Object(
           { email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })), domain: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })) },

@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { insertUser } from '../helpers/factories.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolments } from '../../modules/cohorts/schema.js';
-import { bookingAttempts, bookings } from '../../modules/bookings/schema.js';
+import { bookingAttempts, bookings, members } from '../../modules/bookings/schema.js';
 import { users } from '../../modules/people/schema.js';
 import { addr, NOW, setup, slowTransactions } from './setup.js';
 import { BOOKING_ADDRESS_KEPT_HOURS, BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR, BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
@@ -62,6 +62,33 @@ describe('members', () => {
     expect(extra.statusCode).toBe(400);
     expect(extra.json().detail).toContain('role');
     expect(extra.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('refuses a public suffix as a member domain (co.uk, org.uk, github.io …) with a message naming it', async () => {
+    const s = await setup(t);
+    for (const domain of ['co.uk', 'org.uk', 'github.io', '@CO.UK', 'ac.uk', 'blogspot.com', 'kent.sch.uk']) {
+      const res = await s.asAdmin('POST', '/api/v1/members', { domain });
+      expect(res.statusCode, domain).toBe(400);
+      const named = domain.replace(/^@/, '').toLowerCase();
+      expect(res.json().detail, domain).toBe(
+        `${named} is a public suffix: anyone can register a name under it, so it cannot be a member domain. Add your organisation's own domain instead, such as library.${named}.`,
+      );
+    }
+    // A registrable domain under a suffix is fine, and so are its subdomains.
+    for (const domain of ['library.co.uk', 'branch.library.org.uk', 'ourlibrary.github.io']) expect((await s.asAdmin('POST', '/api/v1/members', { domain })).statusCode, domain).toBe(201);
+    const report = (await s.asAdmin('POST', '/api/v1/members/import', { csv: 'domain\nco.uk\ncounty.example\n' })).json();
+    expect(report.refused).toEqual([{ row: 2, value: 'co.uk', reason: expect.stringContaining('co.uk is a public suffix') }]);
+    expect((await t.ctx.bookings.listMembers()).map((m) => m.domain)).not.toContain('co.uk');
+  });
+
+  it('a public suffix already on the member list (from before they were refused) makes nobody a member', async () => {
+    const s = await setup(t);
+    await t.ctx.database.transaction((tx) => tx.insert(members).values({ domain: 'co.uk', createdAt: new Date(NOW) }));
+    await s.asAdmin('POST', '/api/v1/members', { domain: 'library.co.uk' });
+    expect((await s.book(addr('anyone', 'somecompany.co.uk'), 'member')).statusCode).toBe(422);
+    expect((await s.book(addr('staff', 'branch.library.co.uk'), 'member')).statusCode).toBe(201);
+    // An address at the suffix itself matches nothing either.
+    expect((await s.book(addr('bare', 'co.uk'), 'member')).statusCode).toBe(422);
   });
 
   it('only admins manage the member list', async () => {

@@ -241,6 +241,10 @@ describe('admin pages', () => {
     const bad = await admin.post('/admin/members', { value: 'gmail.com' }, { fromPage: '/admin/members' });
     expect(bad.statusCode).toBe(400);
     expect(text(bad.body)).toContain('public mail provider');
+    const suffix = await admin.post('/admin/members', { value: 'co.uk' }, { fromPage: '/admin/members' });
+    expect(suffix.statusCode).toBe(400);
+    expect(text(suffix.body)).toContain('co.uk is a public suffix: anyone can register a name under it, so it cannot be a member domain.');
+    expect(suffix.body).toMatch(/value="co\.uk"/);
     expect((await admin.post('/admin/members', { value: '' }, { fromPage: '/admin/members' })).statusCode).toBe(400);
 
     const report = await admin.post('/admin/members/import', { csv: 'email\nann@town.example\nbroken\nann@town.example\n' }, { fromPage: '/admin/members' });

@@ -40,7 +40,7 @@ export const bookings = sqliteTable(
     // Why it was cancelled: 'released' (unpaid, by an admin) may be reinstated when payment arrives.
     cancelReason: text('cancel_reason', { enum: ['cancelled', 'released'] }),
     bookedBy: integer('booked_by').references(() => users.id, { onDelete: 'set null' }),
-    // The client address of a booking made by anyone but an admin: the per-network limit counts these.
+    // The client address of a booking made by anyone but an admin, cleared after a day (the limits count booking_attempts).
     bookedFromIp: text('booked_from_ip'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),

@@ -1,4 +1,5 @@
 // The cohort-course plugin a host app mounts under any prefix, and buildApp() for the standalone server and tests.
+import { createHmac } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -15,7 +16,7 @@ import { createPanels } from './panels.js';
 import { createEvents } from './events.js';
 import { defaultContentDir, publicDir } from './paths.js';
 import views from './plugins/views.js';
-import auth from './plugins/auth.js';
+import auth, { csrfBinding } from './plugins/auth.js';
 import errors, { frameworkErrors } from './plugins/errors.js';
 import validation from './plugins/validation.js';
 import securityHeaders from './plugins/security-headers.js';
@@ -110,6 +111,10 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'cc_csrf',
     cookieOpts: { path: prefix || '/', httpOnly: true, sameSite: 'lax', secure, signed: true },
+    // Tokens are bound to the browser session (csrfBinding), keyed by the session secret: a token and `cc_csrf`
+    // cookie that someone else fetched, planted in a victim's browser, do not fit the victim's session.
+    csrfOpts: { userInfo: true, hmacKey: createHmac('sha256', opts.sessionSecret).update('cohort-course csrf tokens').digest() },
+    getUserInfo: csrfBinding,
     // Multipart forms (uploads) are read by their route after this check, so their token rides in the query string.
     getToken: (req) =>
       (req.body as Record<string, string> | undefined)?._csrf ??
@@ -133,6 +138,10 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
       },
     },
     crossOriginEmbedderPolicy: false,
+    // Our pages send their Referer to this origin only, as helmet's `no-referrer` default sent it nowhere. Under
+    // `no-referrer` a browser sends `Origin: null` even with a form on our own page, and page writes must show this
+    // origin (auth.ts); under `same-origin` our own forms carry our Origin and other sites still learn nothing.
+    referrerPolicy: { policy: 'same-origin' },
   });
   await fastify.register(staticFiles, { root: publicDir, prefix: '/assets/', decorateReply: false, maxAge: '1h' });
   await fastify.register(swagger, {

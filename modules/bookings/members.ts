@@ -6,7 +6,7 @@ import { normaliseEmail, type User } from '../people/service.js';
 import { users } from '../people/schema.js';
 import { parseCsv } from './csv.js';
 import { members } from './schema.js';
-import { IMPORT_MAX_ROWS, normaliseDomain, type BookingDeps, type ImportReport, type MemberRow, type MemberView } from './model.js';
+import { IMPORT_MAX_ROWS, normaliseDomain, registrableDomain, type BookingDeps, type ImportReport, type MemberRow, type MemberView } from './model.js';
 
 function memberView(m: MemberRow, addedBy: string | null): MemberView {
   return { id: m.id, email: m.email, domain: m.domain, addedBy, createdAt: m.createdAt };
@@ -17,11 +17,18 @@ async function memberExists(q: Db, value: { email?: string; domain?: string }): 
   return (await q.select({ id: members.id }).from(members).where(where).limit(1)).length > 0;
 }
 
-/** Candidate member domains of an address: its domain and each parent (staff.lib.org → staff.lib.org, lib.org). */
+/**
+ * Candidate member domains of an address: its domain and each parent down to the registrable domain
+ * (staff.lib.co.uk → staff.lib.co.uk, lib.co.uk), never a public suffix, so a suffix put on the list before they
+ * were refused (co.uk) makes nobody a member.
+ */
 function domainsOf(email: string): string[] {
-  const labels = email.split('@')[1].split('.');
+  const host = email.split('@')[1];
+  const registrable = registrableDomain(host);
+  if (!registrable) return [];
+  const labels = host.split('.');
   const out: string[] = [];
-  for (let i = 0; i < labels.length - 1; i++) out.push(labels.slice(i).join('.'));
+  for (let i = 0; i <= labels.length - registrable.split('.').length; i++) out.push(labels.slice(i).join('.'));
   return out;
 }
 
@@ -64,7 +71,9 @@ export async function removeMember({ database }: BookingDeps, id: number): Promi
 export async function memberMatch(q: Db, email: string): Promise<{ by: 'email' | 'domain'; value: string } | null> {
   const e = normaliseEmail(email);
   if (await memberExists(q, { email: e })) return { by: 'email', value: e };
-  const [d] = await q.select({ domain: members.domain }).from(members).where(inArray(members.domain, domainsOf(e))).limit(1);
+  const candidates = domainsOf(e);
+  if (candidates.length === 0) return null;
+  const [d] = await q.select({ domain: members.domain }).from(members).where(inArray(members.domain, candidates)).limit(1);
   return d?.domain ? { by: 'domain', value: d.domain } : null;
 }
 

@@ -1,4 +1,5 @@
 // Bookings' words: the views the API and pages show, the statuses and limits, and what every use case is given.
+import { getDomain } from 'tldts';
 import type { Infrastructure } from '../../server/infrastructure.js';
 import { BadInput } from '../../server/errors.js';
 import type { PeopleService } from '../people/service.js';
@@ -68,12 +69,18 @@ export const ACTIVE: BookingStatus[] = ['pending_payment', 'confirmed', 'waitlis
 /** Rows a member import may hold. */
 export const IMPORT_MAX_ROWS = 10_000;
 /**
- * Bookings one client address may make in an hour, admins apart. Each booking creates an account and sends an email,
- * so an open form without a limit could fill a cohort with strangers or mail any address. An office behind one
- * address still books a team of twenty; an admin books larger groups.
+ * Booking attempts one client address may make in an hour, admins apart, whatever their answer. Each booking creates
+ * an account and sends an email, so an open form without a limit could fill a cohort with strangers or mail any
+ * address; and refusals count too, so that trying addresses and cohort ids costs as much as booking. An office behind
+ * one address still books a team of twenty; an admin books larger groups.
  */
 export const BOOKINGS_PER_IP_PER_HOUR = 20;
-/** A booking's client address is cleared this long after it was made: the limit above needs an hour of them. */
+/**
+ * Booking attempts for one email address in an hour, from anywhere (admins apart): a person books a few cohorts at
+ * most, and someone trying an address from many networks, or mailing its owner "you already hold a place", stops here.
+ */
+export const BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR = 5;
+/** A booking's client address, and a booking attempt, are cleared this long after they were made: the limits need an hour. */
 export const BOOKING_ADDRESS_KEPT_HOURS = 24;
 
 /** Friendly words for a status, shown beside its code (status is never told by colour alone). */
@@ -90,12 +97,26 @@ const PUBLIC_MAIL_DOMAINS = new Set([
   'yahoo.com', 'yahoo.co.uk', 'icloud.com', 'me.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.com', 'mail.com',
 ]);
 const DOMAIN = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** The Public Suffix List with its private section: github.io and blogspot.com are suffixes as much as co.uk is. */
+const PSL = { allowPrivateDomains: true } as const;
 
-/** Lower-case a domain (a leading "@" is allowed) and refuse what is not one, or is a public mail provider. */
+/**
+ * Lower-case a domain (a leading "@" is allowed) and refuse what is not one, a public mail provider, or a public
+ * suffix (co.uk, org.uk, github.io: anyone can register a name under one, so a member list entry for it would make
+ * every company under it a member).
+ */
 export function normaliseDomain(domain: string): string {
   const d = domain.trim().toLowerCase().replace(/^@/, '');
   if (!DOMAIN.test(d)) throw new BadInput(`"${domain.slice(0, 80)}" is not a domain like library.org.`);
   if (PUBLIC_MAIL_DOMAINS.has(d)) throw new BadInput(`${d} is a public mail provider; add its members' single addresses instead.`);
+  if (getDomain(d, PSL) === null) {
+    throw new BadInput(`${d} is a public suffix: anyone can register a name under it, so it cannot be a member domain. Add your organisation's own domain instead, such as library.${d}.`);
+  }
   return d;
+}
+
+/** The registrable domain of a host (lib.co.uk for staff.lib.co.uk), or null when the host is a public suffix itself. */
+export function registrableDomain(host: string): string | null {
+  return getDomain(host, PSL);
 }
 

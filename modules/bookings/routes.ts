@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { requireRole, requireUser } from '../../server/plugins/auth.js';
 import { IdParam, Instant, Money, problemResponses } from '../../server/schemas.js';
 import { BOOKING_KINDS, BOOKING_STATUSES, REFUND_STATES, type BookingKind, type BookingStatus } from './schema.js';
-import { BOOKINGS_PER_IP_PER_HOUR, type BookingEventView, type BookingView, type MemberView } from './service.js';
+import { BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR, BOOKINGS_PER_IP_PER_HOUR, type BookingEventView, type BookingView, type MemberView } from './service.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -90,7 +90,7 @@ const routes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         summary: 'Add an address or a whole domain (and its subdomains) to the member list',
-        description: 'Send exactly one of `email` or `domain`. Public mail providers (gmail.com …) are refused as domains.',
+        description: 'Send exactly one of `email` or `domain`. Public mail providers (gmail.com …) and public suffixes (co.uk, org.uk, github.io …, by the Public Suffix List) are refused as domains (400 naming the domain).',
         tags: ['bookings'],
         body: Type.Object(
           { email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })), domain: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })) },
@@ -153,7 +153,7 @@ const routes: FastifyPluginAsync = async (app) => {
       schema: {
         summary: 'Book a place (anyone until the cohort ends; an admin at any time)',
         description:
-          `Creates the learner account if the address is new. Members (free) must be on the member list (422). A place held: \`confirmed\` (member) or \`pending_payment\` (standalone, until an admin records the invoice payment). Full: \`waitlisted\`. 409 when the address already has an active booking, or after \`endsAt\` for non-admins. 429 after ${BOOKINGS_PER_IP_PER_HOUR} bookings from one client address within an hour (admins are not limited).`,
+          `Creates the learner account if the address is new; an existing account is never changed. Members (free) must be on the member list (422). A place held: \`confirmed\` (member) or \`pending_payment\` (standalone, until an admin records the invoice payment). Full: \`waitlisted\`. 409 after \`endsAt\` for non-admins, and, for an admin or a signed-in person booking their own address, when the address already has an active booking or is enrolled. To anyone else the answer is made only of what was sent (the name sent, never a stored one): a duplicate answers 201 exactly like a fresh booking (its \`id\` is the number the next booking will take), changes nothing and emails the address's owner that they already hold a place. 429 after ${BOOKINGS_PER_IP_PER_HOUR} attempts from one client address, or ${BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR} for one email address, within an hour, whatever their answers (admins are not limited).`,
         tags: ['bookings'],
         security: [{}, { bearer: [] }, { session: [] }],
         params: IdParam,

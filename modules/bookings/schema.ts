@@ -40,7 +40,7 @@ export const bookings = sqliteTable(
     // Why it was cancelled: 'released' (unpaid, by an admin) may be reinstated when payment arrives.
     cancelReason: text('cancel_reason', { enum: ['cancelled', 'released'] }),
     bookedBy: integer('booked_by').references(() => users.id, { onDelete: 'set null' }),
-    // The client address of a booking made by anyone but an admin: the per-network limit counts these.
+    // The client address of a booking made by anyone but an admin, cleared after a day (the limits count booking_attempts).
     bookedFromIp: text('booked_from_ip'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
@@ -52,6 +52,23 @@ export const bookings = sqliteTable(
     index('bookings_user_idx').on(t.userId),
     index('bookings_ip_idx').on(t.bookedFromIp, t.createdAt).where(sql`booked_from_ip is not null`),
   ],
+);
+
+/**
+ * Every booking attempt by anyone but an admin, refused or not (a duplicate, not a member, an unknown cohort, a bad
+ * address): the per-client and per-address limits count these, so a refusal costs a prober as much as a booking.
+ * The scheduler deletes them a day after they were made; the limits need an hour.
+ */
+export const bookingAttempts = sqliteTable(
+  'booking_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ip: text('ip').notNull(),
+    // SHA-256 of the normalised address (null when what was sent is not an address): the limit needs only equality.
+    emailHash: text('email_hash'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('booking_attempts_ip_idx').on(t.ip, t.createdAt), index('booking_attempts_email_idx').on(t.emailHash, t.createdAt)],
 );
 
 export const bookingEvents = sqliteTable(

@@ -16,6 +16,7 @@ import { fillPlaces } from './queue.js';
 export {
   ACTIVE,
   BOOKING_ADDRESS_KEPT_HOURS,
+  BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR,
   BOOKINGS_PER_IP_PER_HOUR,
   HOLDS_PLACE,
   IMPORT_MAX_ROWS,
@@ -47,7 +48,7 @@ export function createBookingService(deps: BookingDeps) {
     book: (input: BookInput) => book(deps, input),
     /** Move waitlisted bookings up while the cohort has free places (inside the caller's transaction, e.g. a capacity change). */
     fillPlaces: (tx: Db, cohort: Cohort) => fillPlaces(deps, tx, cohort),
-    /** Clear the client address of bookings made more than BOOKING_ADDRESS_KEPT_HOURS ago (a scheduled job); returns how many. */
+    /** Clear the client address of bookings, and delete booking attempts, older than BOOKING_ADDRESS_KEPT_HOURS (a scheduled job); returns how many rows. */
     forgetAddresses: (now: Date) => forgetAddresses(deps, now),
     /** Record an invoice or purchase-order payment (admin). */
     recordPayment: (id: number, reference: string, actor: User) => recordPayment(deps, id, reference, actor),

@@ -100,19 +100,14 @@ export function createPeopleService({ database, clock, mailer, baseUrl }: People
     },
 
     /**
-     * Find or create a learner account for an address (bookings, token issue) inside the caller's transaction `tx`;
-     * never changes a role.
+     * Find or create a learner account for an address (bookings, token issue) inside the caller's transaction `tx`.
+     * An existing account is returned as it is: whoever books with an address does not own it, so the name given is
+     * used only for a new account.
      */
     async ensure(tx: Db, email: string, name?: string): Promise<User> {
       const e = normaliseEmail(email);
       const existing = await byEmail(tx, e);
-      if (existing) {
-        if (name && !existing.name) {
-          const [named] = await tx.update(users).set({ name }).where(eq(users.id, existing.id)).returning();
-          return named;
-        }
-        return existing;
-      }
+      if (existing) return existing;
       const [created] = await tx.insert(users).values({ email: e, name: name ?? '', role: 'learner', createdAt: clock.now() }).returning();
       return created;
     },

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../../modules/people/service.js';
 import type { Role } from '../../modules/people/schema.js';
+import { hashToken } from '../crypto.js';
 import { Forbidden, NotSignedIn, UnsupportedMediaType } from '../errors.js';
 
 export const SESSION_COOKIE = 'cc_session';
@@ -35,6 +36,21 @@ export function requireRole(request: FastifyRequest, ...roles: Role[]): User {
 
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * What a form's CSRF token is bound to (the `userInfo` of @fastify/csrf-protection, mixed into the token with a key
+ * derived from the session secret): the browser session, or "anonymous" before sign-in. The secret half lives in the
+ * `cc_csrf` cookie, and any page on another port of the same host can plant that cookie (cookies ignore ports), so a
+ * token and cookie fetched by someone else must not be enough: bound to the session, they do not fit the victim's.
+ *
+ * Before sign-in there is no session to bind to. A pre-session cookie would not help, for the same reason: another
+ * origin on the host can plant that one too. What protects the anonymous forms (sign-in, its confirmation, booking)
+ * is that every page write must come from this app's own origin (`sameOrigin` below), which a page elsewhere cannot
+ * make a browser claim; the anonymous token still stops a form posted without one.
+ */
+export function csrfBinding(request: FastifyRequest): string {
+  return request.sessionToken ? `session:${hashToken(request.sessionToken)}` : 'anonymous';
+}
+
 export default fp(
   async (fastify, opts: { prefix: string; baseUrl: string; secureCookies: boolean }) => {
     // Looked up per request: this plugin is registered before the people module sets the service.
@@ -64,20 +80,42 @@ export default fp(
       }
     });
 
-    // Forms carry a CSRF token; cookie-authenticated API writes must be same-origin JSON.
+    /**
+     * A write a browser sent from one of this app's own pages: its Origin is exactly the app's (from BASE_URL), or it
+     * names no other origin (absent, or `null`) and Sec-Fetch-Site says same-origin. Browsers set both headers and
+     * pages cannot. `null` alone is not enough: it is what a form bounced here by a 307 from another server on the
+     * host carries (its Sec-Fetch-Site is then same-site), as do sandboxed frames. A page of ours under
+     * `Referrer-Policy: no-referrer` also made Chromium send `null` for its own forms, so the policy is `same-origin`
+     * (app.ts); Sec-Fetch-Site covers any page that still sends `null`. Another port or host, and a write with
+     * neither header (not a browser, or one too old to say), are refused.
+     */
+    function sameOrigin(request: FastifyRequest): boolean {
+      const origin = request.headers.origin;
+      if (origin === baseOrigin) return true;
+      return (origin === undefined || origin === 'null') && request.headers['sec-fetch-site'] === 'same-origin';
+    }
+
+    // Page writes must come from this app's own pages and carry a CSRF token bound to the session; cookie-authenticated
+    // API writes must come from this app's own pages and be JSON. Bearer-token and anonymous API calls carry no
+    // ambient authority, so neither check applies to them.
     fastify.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!WRITE.has(request.method)) return;
       if (isApiRequest(request, opts.prefix)) {
         if (request.authVia !== 'session') return;
-        const origin = request.headers.origin;
-        if (origin && origin !== baseOrigin && origin !== 'null' && originHost(origin) !== request.headers.host) {
-          throw new Forbidden('Cross-site requests are not allowed.');
+        if (!sameOrigin(request)) {
+          throw new Forbidden(
+            `With a browser session the API accepts writes only from this site's own pages (Origin: ${baseOrigin}). Scripts use an API token (Authorization: Bearer).`,
+          );
         }
         // A cross-site HTML form can send url-encoded bodies without a preflight; the API takes JSON (and uploads).
         if ((request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
           throw new UnsupportedMediaType('With a browser session the API takes JSON (Content-Type: application/json).');
         }
         return;
+      }
+      if (!sameOrigin(request)) {
+        const from = describeOrigin(request);
+        throw new Forbidden(`This form was sent from ${from}, not from this site, so nothing was changed. Open the page at ${opts.baseUrl} and try again.`);
       }
       await new Promise<void>((resolve, reject) => {
         fastify.csrfProtection(request, reply, (err?: Error) => (err ? reject(err) : resolve()));
@@ -87,13 +125,12 @@ export default fp(
   { name: 'auth', dependencies: ['@fastify/cookie', '@fastify/csrf-protection'] },
 );
 
-/** The host of an Origin header, or null when it is not a URL (a malformed Origin is refused, not a 500). */
-function originHost(origin: string): string | null {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return null;
-  }
+/** Where a refused form came from, in words for the error page (the header is shown only when it is a plain origin). */
+function describeOrigin(request: FastifyRequest): string {
+  const origin = request.headers.origin;
+  if (origin === undefined) return 'a page that did not say where it was';
+  if (origin === 'null') return 'a page that hid where it was';
+  return /^https?:\/\/[a-z0-9.:[\]-]{1,300}$/i.test(origin) ? origin : 'another site';
 }
 
 /** Cookie options for the session cookie. */

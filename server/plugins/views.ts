@@ -7,6 +7,7 @@ import view from '@fastify/view';
 import Handlebars from 'handlebars';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { viewsDir } from '../paths.js';
+import { csrfBinding } from './auth.js';
 
 export interface PageModel {
   title: string;
@@ -99,7 +100,7 @@ export default fp(
       // a form (a public certificate, the catalogue for a visitor) costs no token and sets no CSRF cookie. Handlebars
       // prints a value through its toString; once made, the same token is printed everywhere on the page.
       let token: string | undefined;
-      const csrfToken = { toString: () => (token ??= this.generateCsrf()) };
+      const csrfToken = { toString: () => (token ??= this.generateCsrf({ userInfo: csrfBinding(this.request) })) };
       const full = { ...layout, csrfToken, ...model };
       if (pageRendered.hasSubscribers) pageRendered.publish({ template, model: full });
       return this.view(template, full);

@@ -8,7 +8,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { apiAs, csrfFrom } from '../helpers/http.js';
 import { insertCohort, insertUser, signInBrowser } from '../helpers/factories.js';
 import { contentDisposition, createFileStore, sanitiseFilename } from '../../modules/assignments/files.js';
-import { DOCX_BYTES, PDF_BYTES, PNG_BYTES, setupCohort, uploadAs } from './helpers.js';
+import { DOCX_BYTES, multipartBody, PDF_BYTES, PNG_BYTES, setupCohort, uploadAs } from './helpers.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -106,6 +106,30 @@ describe('uploading a file', () => {
     t.clock.set(s.cohort.timeline.graceEndsAt);
     expect((await uploadAs(t, s.other.token, s.cohort.id, 4, { name: 'late.pdf', content: PDF_BYTES })).statusCode).toBe(409);
   });
+
+  it('with the session cookie, only from this app’s own pages: Origin: null or no Origin is 403 and attaches nothing', async () => {
+    const s = await week4();
+    const browser = await signInBrowser(t, s.learner.email);
+    const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const upload = (headers: Record<string, string>) => {
+      const body = multipartBody({ file: { name: 'planted.pdf', content: PDF_BYTES } });
+      return t.app.inject({ method: 'POST', url: `/api/v1/cohorts/${s.cohort.id}/weeks/4/submission/files`, payload: body.payload, headers: { 'content-type': body.contentType, cookie, ...headers } });
+    };
+    // Origin: null is what a browser sends for a form another same-site server bounced here with a 307.
+    const refused: Array<Record<string, string>> = [{ origin: 'null' }, {}, { 'sec-fetch-site': 'same-site' }, { origin: 'null', 'sec-fetch-site': 'same-site' }, { origin: 'http://cohort.test:8080' }, { origin: 'http://cohort.test:8080', 'sec-fetch-site': 'same-origin' }];
+    for (const headers of refused) {
+      const res = await upload(headers);
+      expect(res.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().detail).toContain('only from this site');
+    }
+    const uploads = join(dirname(t.ctx.database.connections.writer.name), 'uploads');
+    expect(existsSync(uploads) ? readdirSync(uploads) : []).toEqual([]);
+    // From the app's own page (its Origin, or Sec-Fetch-Site: same-origin), and with a token (no Origin at all), it is taken.
+    expect((await upload({ origin: 'http://cohort.test' })).statusCode).toBe(201);
+    expect((await upload({ 'sec-fetch-site': 'same-origin' })).statusCode).toBe(201);
+    expect((await uploadAs(t, s.learner.token, s.cohort.id, 4, { name: 'by-token.pdf', content: PDF_BYTES })).statusCode).toBe(201);
+  });
 });
 
 describe('malformed uploads', () => {
@@ -135,7 +159,7 @@ describe('malformed uploads', () => {
     const token = csrfFrom((await browser.get(url)).body)!;
     const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     for (const [contentType, payload] of [...broken, ['multipart/form-data; boundary=xyz', twoFiles] as [string, string]]) {
-      const res = await t.app.inject({ method: 'POST', url: `${url}?_csrf=${token}`, payload, headers: { 'content-type': contentType, cookie } });
+      const res = await t.app.inject({ method: 'POST', url: `${url}?_csrf=${token}`, payload, headers: { 'content-type': contentType, cookie, origin: browser.origin } });
       expect([400, 413], payload).toContain(res.statusCode);
       expect(res.body).toContain('role="alert"');
     }

@@ -25,7 +25,7 @@ async function postMultipart(browser: Browser, url: string, parts: Parameters<ty
     method: 'POST',
     url: csrf ? `${url}?_csrf=${encodeURIComponent(csrf)}` : url,
     payload: body.payload,
-    headers: { 'content-type': body.contentType, cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    headers: { 'content-type': body.contentType, cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), origin: browser.origin },
   });
 }
 

@@ -5,10 +5,10 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { insertUser } from '../helpers/factories.js';
 import { apiAs } from '../helpers/http.js';
 import { enrolments } from '../../modules/cohorts/schema.js';
-import { bookings } from '../../modules/bookings/schema.js';
+import { bookingAttempts, bookings, members } from '../../modules/bookings/schema.js';
 import { users } from '../../modules/people/schema.js';
 import { addr, NOW, setup, slowTransactions } from './setup.js';
-import { BOOKING_ADDRESS_KEPT_HOURS, BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
+import { BOOKING_ADDRESS_KEPT_HOURS, BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR, BOOKINGS_PER_IP_PER_HOUR } from '../../modules/bookings/service.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -64,6 +64,33 @@ describe('members', () => {
     expect(extra.headers['content-type']).toContain('application/problem+json');
   });
 
+  it('refuses a public suffix as a member domain (co.uk, org.uk, github.io …) with a message naming it', async () => {
+    const s = await setup(t);
+    for (const domain of ['co.uk', 'org.uk', 'github.io', '@CO.UK', 'ac.uk', 'blogspot.com', 'kent.sch.uk']) {
+      const res = await s.asAdmin('POST', '/api/v1/members', { domain });
+      expect(res.statusCode, domain).toBe(400);
+      const named = domain.replace(/^@/, '').toLowerCase();
+      expect(res.json().detail, domain).toBe(
+        `${named} is a public suffix: anyone can register a name under it, so it cannot be a member domain. Add your organisation's own domain instead, such as library.${named}.`,
+      );
+    }
+    // A registrable domain under a suffix is fine, and so are its subdomains.
+    for (const domain of ['library.co.uk', 'branch.library.org.uk', 'ourlibrary.github.io']) expect((await s.asAdmin('POST', '/api/v1/members', { domain })).statusCode, domain).toBe(201);
+    const report = (await s.asAdmin('POST', '/api/v1/members/import', { csv: 'domain\nco.uk\ncounty.example\n' })).json();
+    expect(report.refused).toEqual([{ row: 2, value: 'co.uk', reason: expect.stringContaining('co.uk is a public suffix') }]);
+    expect((await t.ctx.bookings.listMembers()).map((m) => m.domain)).not.toContain('co.uk');
+  });
+
+  it('a public suffix already on the member list (from before they were refused) makes nobody a member', async () => {
+    const s = await setup(t);
+    await t.ctx.database.transaction((tx) => tx.insert(members).values({ domain: 'co.uk', createdAt: new Date(NOW) }));
+    await s.asAdmin('POST', '/api/v1/members', { domain: 'library.co.uk' });
+    expect((await s.book(addr('anyone', 'somecompany.co.uk'), 'member')).statusCode).toBe(422);
+    expect((await s.book(addr('staff', 'branch.library.co.uk'), 'member')).statusCode).toBe(201);
+    // An address at the suffix itself matches nothing either.
+    expect((await s.book(addr('bare', 'co.uk'), 'member')).statusCode).toBe(422);
+  });
+
   it('only admins manage the member list', async () => {
     const s = await setup(t);
     const learner = await insertUser(t, 'learner');
@@ -116,26 +143,127 @@ describe('booking a place', () => {
     expect(await t.ctx.bookings.placesLeft(s.cohort)).toBe(4);
   });
 
-  it('refuses a second active booking for the same person with 409, but allows booking again after cancelling', async () => {
+  it('tells an admin, and the person booking themself, of a second active booking with 409; booking again after cancelling is fine', async () => {
     const s = await setup(t);
     const email = addr();
     const first = await s.book(email);
-    const again = await s.book(email.toUpperCase(), 'standalone');
-    expect(again.statusCode).toBe(409);
-    expect(again.json().detail).toContain('already has a booking');
+    const byAdmin = await s.asAdmin('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: email.toUpperCase(), name: 'X', kind: 'standalone' });
+    expect(byAdmin.statusCode).toBe(409);
+    expect(byAdmin.json().detail).toContain('already has a booking for this cohort (awaiting payment)');
+    const bySelf = await asLearner(email)('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email, name: 'X', kind: 'standalone' });
+    expect(bySelf.statusCode).toBe(409);
+    expect(bySelf.json().detail).toContain('already has a booking');
     await s.asAdmin('POST', `/api/v1/bookings/${first.json().id}/cancel`);
     const rebook = await s.book(email);
     expect(rebook.statusCode).toBe(201);
     expect(rebook.json().id).not.toBe(first.json().id);
+    expect((await t.ctx.bookings.listForCohort(s.cohort.id)).map((b) => b.status)).toEqual(['cancelled', 'pending_payment']);
   });
 
-  it('refuses someone already enrolled without a booking with 409', async () => {
+  it('tells an admin, and the person themself, that someone enrolled without a booking is already enrolled (409)', async () => {
     const s = await setup(t);
     const learner = await insertUser(t, 'learner');
     await t.ctx.database.transaction((tx) => t.ctx.cohorts.enrol(tx, s.cohort.id, learner.user.id));
-    const res = await s.book(learner.email);
-    expect(res.statusCode).toBe(409);
-    expect(res.json().detail).toContain('already enrolled');
+    const bySelf = await apiAs(t.app, learner.token)('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: learner.email, name: 'L', kind: 'standalone' });
+    expect(bySelf.statusCode).toBe(409);
+    expect(bySelf.json().detail).toContain('already enrolled');
+    const byAdmin = await s.asAdmin('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: learner.email, name: 'L', kind: 'standalone' });
+    expect(byAdmin.statusCode).toBe(409);
+  });
+
+  it('to anyone else the answer is made of what was sent: the same for an unknown, a known and an already-booked address, and nothing changes', async () => {
+    const s = await setup(t, { capacity: 10 });
+    const known = (await insertUser(t, 'learner', 'Stored Name')).email;
+    const booked = (await insertUser(t, 'learner', 'Booked Person')).email;
+    expect((await asLearner(booked)('POST', `/api/v1/cohorts/${s.cohort.id}/bookings`, { email: booked, name: 'Booked Person', kind: 'standalone' })).statusCode).toBe(201);
+    const enrolled = await insertUser(t, 'learner', 'Enrolled Person');
+    await t.ctx.database.transaction((tx) => t.ctx.cohorts.enrol(tx, s.cohort.id, enrolled.user.id));
+    const unknown = addr('unknown');
+    // One prober, one network, one moment; a signed-in learner booking someone else's address is no different.
+    const stranger = await insertUser(t, 'learner', 'Some Stranger');
+    const probe = (email: string, as: string | null = null) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/v1/cohorts/${s.cohort.id}/bookings`,
+        payload: { email, name: 'Probe Name', kind: 'standalone' },
+        headers: as ? { authorization: `Bearer ${as}` } : {},
+        remoteAddress: '203.0.113.50',
+      });
+    const before = await t.ctx.bookings.listForCohort(s.cohort.id);
+    const bookedBefore = await t.ctx.people.findByEmail(booked);
+    const sent = [unknown, known, booked, enrolled.email, booked];
+    const answers = [await probe(unknown), await probe(known), await probe(booked), await probe(enrolled.email), await probe(booked, stranger.token)];
+    // Apart from the id (the next booking's number) and the address (the one sent), every answer is the same.
+    const shape = (r: (typeof answers)[number], i: number) => {
+      const { id, email, ...rest } = r.json();
+      expect(typeof id).toBe('number');
+      expect(email).toBe(sent[i]);
+      return { code: r.statusCode, ...rest };
+    };
+    expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
+    answers.forEach((r, i) => expect(shape(r, i)).toEqual(shape(answers[0], 0)));
+    expect(shape(answers[0], 0)).toMatchObject({ code: 201, status: 'pending_payment', name: 'Probe Name', kind: 'standalone', price: { amountMinor: 19500, currency: 'GBP' }, paymentReference: null, refund: 'none' });
+    // The already-booked and enrolled addresses: no booking made, their account and booking untouched, the owner told.
+    const after = await t.ctx.bookings.listForCohort(s.cohort.id);
+    expect(after.length).toBe(before.length + 2);
+    expect(after.filter((b) => b.email === booked)).toEqual(before.filter((b) => b.email === booked));
+    expect(await t.ctx.people.findByEmail(booked)).toEqual(bookedBefore);
+    expect(after.some((b) => b.email === enrolled.email)).toBe(false);
+    const told = await t.mailsTo(booked);
+    expect(told.map((m) => m.subject)).toEqual(['Booking received: Strategic Planning with Purpose', 'You already have a place: Strategic Planning with Purpose']);
+    expect(told[1].text).toContain('You already have a place on it (awaiting payment), so nothing has changed');
+    expect((await t.mailsTo(enrolled.email)).map((m) => m.subject)).toEqual(['You already have a place: Strategic Planning with Purpose']);
+    // The known account got its booking under its own name, as it was.
+    expect((await t.ctx.people.findByEmail(known))!.name).toBe('Stored Name');
+  });
+
+  it('a booking never changes an existing account: not even a name it does not have', async () => {
+    const s = await setup(t);
+    const nameless = await t.ctx.people.upsert({ email: addr('nameless'), role: 'learner' });
+    expect(nameless.name).toBe('');
+    const res = await s.book(nameless.email);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().name).toBe(`Name of ${nameless.email.split('@')[0]}`);
+    expect(await t.ctx.people.findByEmail(nameless.email)).toEqual(nameless);
+    const named = await insertUser(t, 'learner', 'Real Name');
+    expect((await s.book(named.email)).statusCode).toBe(201);
+    expect(await t.ctx.people.findByEmail(named.email)).toEqual(named.user);
+  });
+
+  it(`counts every attempt from one client, refused or not: the ${BOOKINGS_PER_IP_PER_HOUR + 1}st is 429`, async () => {
+    const s = await setup(t, { capacity: 100 });
+    // Five addresses that hold a place, tried once each (one address's own limit is not what this is about).
+    const booked = [...Array(5).keys()].map(() => addr('booked'));
+    for (const email of booked) expect((await s.book(email)).statusCode).toBe(201);
+    const from = (email: string, kind = 'standalone', cohortId = s.cohort.id) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/cohorts/${cohortId}/bookings`, payload: { email, name: 'Prober', kind }, remoteAddress: '192.0.2.99' });
+    const codes: number[] = [];
+    // Duplicates, non-members, unknown cohorts and bad addresses: none makes a booking, each counts.
+    for (let i = 0; i < BOOKINGS_PER_IP_PER_HOUR; i++) {
+      const r = [() => from(booked[i / 4]), () => from(addr('outsider'), 'member'), () => from(addr(), 'standalone', 99_999), () => from('not-an-address')][i % 4];
+      codes.push((await r()).statusCode);
+    }
+    expect(new Set(codes)).toEqual(new Set([201, 422, 404, 400]));
+    const last = await from(addr('fresh'));
+    expect(last.statusCode).toBe(429);
+    expect(last.json().detail).toContain('Too many bookings from your network');
+    expect(await t.ctx.bookings.listForCohort(s.cohort.id)).toHaveLength(booked.length);
+  });
+
+  it(`counts attempts for one address from anywhere: the ${BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR + 1}th in an hour is 429`, async () => {
+    const s = await setup(t, { capacity: 100 });
+    const victim = addr('victim');
+    expect((await s.book(victim)).statusCode).toBe(201);
+    const from = (ip: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/cohorts/${s.cohort.id}/bookings`, payload: { email: victim, name: 'Prober', kind: 'standalone' }, remoteAddress: ip });
+    for (let i = 1; i < BOOKING_ATTEMPTS_PER_ADDRESS_PER_HOUR; i++) expect((await from(`198.51.100.${i}`)).statusCode).toBe(201);
+    const refused = await from('198.51.100.200');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().detail).toContain('Too many bookings for this email address');
+    // The owner heard once that someone tried (one message a day per cohort), not once per attempt.
+    expect((await t.mailsTo(victim)).map((m) => m.subject)).toEqual(['Booking received: Strategic Planning with Purpose', 'You already have a place: Strategic Planning with Purpose']);
+    t.clock.advance({ minutes: 61 });
+    expect((await from('198.51.100.201')).statusCode).toBe(201);
   });
 
   it('closes public bookings at endsAt with 409; an admin can still book anyone', async () => {
@@ -220,7 +348,7 @@ describe('booking a place', () => {
     expect((await s.book(email)).statusCode).toBe(201);
   });
 
-  it(`clears a booking's client address ${BOOKING_ADDRESS_KEPT_HOURS} hours after it was made, keeping the booking`, async () => {
+  it(`clears a booking's client address, and deletes booking attempts, ${BOOKING_ADDRESS_KEPT_HOURS} hours after they were made, keeping the booking`, async () => {
     const s = await setup(t, { capacity: 100 });
     const from = (ip: string, email: string) =>
       t.app.inject({ method: 'POST', url: `/api/v1/cohorts/${s.cohort.id}/bookings`, payload: { email, name: 'Office Booker', kind: 'standalone' }, remoteAddress: ip });
@@ -239,6 +367,8 @@ describe('booking a place', () => {
       { email: 'early@elsewhere.test', ip: null },
       { email: 'later@elsewhere.test', ip: '192.0.2.8' },
     ]);
+    // The attempts the limits count go the same way.
+    expect(await t.ctx.db.select({ ip: bookingAttempts.ip }).from(bookingAttempts)).toEqual([{ ip: '192.0.2.8' }]);
     // The bookings themselves are untouched.
     expect((await t.ctx.bookings.listForCohort(s.cohort.id)).map((b) => b.status)).toEqual(['pending_payment', 'pending_payment']);
   });

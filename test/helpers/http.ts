@@ -1,10 +1,20 @@
-// Browser-like requests through app.inject: cookies kept between calls, CSRF tokens read from forms.
+// Browser-like requests through app.inject: cookies kept between calls, CSRF tokens read from forms, Origin on writes.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 
-/** A cookie jar for one simulated browser. */
+/** The origin of the app's BASE_URL: what a browser on the app's own pages sends as `Origin` with a write. */
+export function appOrigin(app: FastifyInstance): string {
+  return new URL(app.cc.baseUrl).origin;
+}
+
+/** A cookie jar for one simulated browser, on the app's own pages (its writes say so with `Origin`, as browsers do). */
 export class Browser {
   cookies = new Map<string, string>();
   constructor(private app: FastifyInstance) {}
+
+  /** The Origin a browser sends with a write from one of the app's pages. */
+  get origin(): string {
+    return appOrigin(this.app);
+  }
 
   private store(res: LightMyRequestResponse): void {
     for (const c of res.cookies) {
@@ -34,15 +44,17 @@ export class Browser {
       method: 'POST',
       url,
       payload: body.toString(),
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', origin: this.origin },
     });
     this.store(res);
     return res;
   }
 
-  /** JSON API call with this browser's session cookie. */
+  /** JSON API call with this browser's session cookie (from one of the app's pages: writes carry its Origin). */
   async api(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown): Promise<LightMyRequestResponse> {
-    const res = await this.app.inject({ method, url, payload: payload as never, headers: { cookie: this.cookieHeader() } });
+    const headers: Record<string, string> = { cookie: this.cookieHeader() };
+    if (method !== 'GET') headers.origin = this.origin;
+    const res = await this.app.inject({ method, url, payload: payload as never, headers });
     this.store(res);
     return res;
   }

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { buildApp } from '../../server/app.js';
 import { createEmlTransport } from '../../server/mailer.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { Browser, csrfFrom } from '../helpers/http.js';
+import { appOrigin, Browser, csrfFrom } from '../helpers/http.js';
 import { insertUser, signInBrowser } from '../helpers/factories.js';
 import { signInLinks } from '../../modules/people/schema.js';
 import { SIGN_IN_LIMIT_PER_IP } from '../../modules/people/service.js';
@@ -129,9 +129,17 @@ describe('sign-in links and sessions', () => {
     for (const value of planted) {
       // The victim's browser has a form from before, then the attacker plants a session cookie in it.
       const browser = new Browser(t.app);
-      const csrf = csrfFrom((await browser.get('/sign-in')).body);
+      let csrf = csrfFrom((await browser.get('/sign-in')).body);
       browser.cookies.set('cc_session', value);
-      expect((await browser.post('/sign-in', { email: victim.email }, { csrf })).statusCode).toBe(200);
+      let asked = await browser.post('/sign-in', { email: victim.email }, { csrf });
+      if (value === planted[0]) {
+        // A live session planted: the form from before no longer fits (tokens are bound to the session), so the
+        // victim's browser asks from a page of the session it now has.
+        expect(asked.statusCode).toBe(403);
+        csrf = csrfFrom((await browser.get('/profile')).body);
+        asked = await browser.post('/sign-in', { email: victim.email }, { csrf });
+      }
+      expect(asked.statusCode).toBe(200);
       const path = new URL(/https?:\/\/\S+\/sign-in\/[A-Za-z0-9_-]+/.exec((await t.mailsTo(victim.email)).at(-1)?.text ?? '')![0]).pathname;
       const token = path.split('/').pop()!;
       const done = await browser.post('/sign-in/confirm', { token }, { csrf });
@@ -191,7 +199,7 @@ describe('sign-in rate limits', () => {
         method: 'POST',
         url: '/sign-in',
         payload: new URLSearchParams({ _csrf: csrf, email }).toString(),
-        headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip },
+        headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded', origin: browser.origin, 'x-forwarded-for': ip },
       });
     for (let i = 0; i < SIGN_IN_LIMIT_PER_IP; i++) expect((await post(`probe${i}@example.org`, `203.0.113.${i % 250}`)).statusCode).toBe(200);
     expect((await post('probe-last@example.org', '198.51.100.7')).statusCode).toBe(429);
@@ -259,11 +267,13 @@ describe('CSRF on every form', () => {
     expect(writeRoutes.map(routeKey)).toEqual(expect.arrayContaining(['POST /sign-in', 'POST /sign-in/confirm', 'POST /sign-out', 'POST /profile']));
   });
 
-  it('every page write refuses a missing, wrong, foreign or cookieless CSRF token with 403 and changes nothing', async () => {
+  it('every page write refuses a missing, wrong, foreign, planted or cookieless CSRF token, and a valid one from another origin, with 403 and changes nothing', async () => {
     const admin = await w.browser('admin');
     const learner = await w.browser('learner');
     const stranger = new Browser(w.t.app);
     const foreignToken = csrfFrom((await stranger.get('/sign-in')).body)!;
+    const strangerCookie = `cc_csrf=${stranger.cookies.get('cc_csrf')}`;
+    const origin = appOrigin(w.t.app);
     let attempts = 0;
     for (const route of writeRoutes) {
       const url = fillPath(route.path, params());
@@ -271,10 +281,18 @@ describe('CSRF on every form', () => {
         const validToken = csrfFrom((await browser.get('/profile')).body)!;
         expect(validToken, `still signed in before ${routeKey(route)}`).toBeTruthy();
         const cookies = [...browser.cookies].map(([k, v]) => `${k}=${v}`);
-        const variants: Array<{ name: string; body?: string; cookie: string; type?: string; query?: string }> = [
+        // Each sent from this app's own origin (as a browser on its pages would), so that the token is what is tested;
+        // the last two are the other half: a valid token from elsewhere.
+        const variants: Array<{ name: string; body?: string; cookie: string; type?: string; query?: string; headers?: Record<string, string> }> = [
           { name: 'missing', body: 'name=x&email=a%40b.org', cookie: cookies.join('; ') },
           { name: 'wrong', body: '_csrf=not-a-token&name=x', cookie: cookies.join('; ') },
           { name: 'foreign', body: `_csrf=${encodeURIComponent(foreignToken)}&name=x`, cookie: cookies.join('; ') },
+          {
+            // An anonymous token with its cc_csrf cookie, planted from another port of the host (issue #25).
+            name: 'planted anonymous token and cookie',
+            body: `_csrf=${encodeURIComponent(foreignToken)}&name=x`,
+            cookie: [...cookies.filter((c) => !c.startsWith('cc_csrf=')), strangerCookie].join('; '),
+          },
           { name: 'no csrf cookie', body: `_csrf=${encodeURIComponent(validToken)}&name=x`, cookie: cookies.filter((c) => !c.startsWith('cc_csrf=')).join('; ') },
           { name: 'json body', body: JSON.stringify({ name: 'x' }), cookie: cookies.join('; '), type: 'application/json' },
           {
@@ -284,6 +302,8 @@ describe('CSRF on every form', () => {
             type: 'multipart/form-data; boundary=b',
           },
           { name: 'multipart, wrong token in the query', body: `--b\r\nContent-Disposition: form-data; name="x"\r\n\r\ny\r\n--b--\r\n`, cookie: cookies.join('; '), type: 'multipart/form-data; boundary=b', query: '?_csrf=nope' },
+          { name: 'valid token, another origin', body: `_csrf=${encodeURIComponent(validToken)}&name=x`, cookie: cookies.join('; '), headers: { origin: 'http://127.0.0.1:8080' } },
+          { name: 'valid token, Origin: null from a same-site page', body: `_csrf=${encodeURIComponent(validToken)}&name=x`, cookie: cookies.join('; '), headers: { origin: 'null', 'sec-fetch-site': 'same-site' } },
         ];
         for (const v of variants) {
           const before = digest(w.t.ctx.database.connections.writer);
@@ -291,7 +311,7 @@ describe('CSRF on every form', () => {
             method: route.method as 'POST',
             url: url + (v.query ?? ''),
             payload: v.body,
-            headers: { cookie: v.cookie, 'content-type': v.type ?? 'application/x-www-form-urlencoded' },
+            headers: { cookie: v.cookie, 'content-type': v.type ?? 'application/x-www-form-urlencoded', origin, ...v.headers },
           });
           attempts += 1;
           const label = `${routeKey(route)} (${v.name})`;
@@ -304,19 +324,19 @@ describe('CSRF on every form', () => {
         expect(ok.body, `${routeKey(route)} with a valid token`).not.toContain(CSRF_REFUSAL);
       }
     }
-    console.log(`[csrf] ${writeRoutes.length} page write routes × 2 roles × 7 forged variants = ${attempts} refused without a change`);
+    console.log(`[csrf] ${writeRoutes.length} page write routes × 2 roles × 10 forged variants = ${attempts} refused without a change`);
   });
 
-  it('cookie-authenticated API writes from another origin are refused and change nothing; a malformed Origin is a 4xx', async () => {
+  it('cookie-authenticated API writes from another origin, with Origin: null or without one are refused and change nothing; a malformed Origin is a 4xx', async () => {
     const admin = await signInBrowser(w.t, w.people.admin.email);
     const cookie = [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const writes = listRoutes(w.t.app).filter((r) => isApi(r.path) && r.method !== 'GET');
     for (const route of writes) {
       const url = fillPath(route.path, params());
-      for (const origin of ['https://evil.example', 'http://cohort.test.evil.example', 'not a url', 'http://[::1', 'file://']) {
+      for (const origin of ['https://evil.example', 'http://cohort.test.evil.example', 'http://cohort.test:8080', 'null', undefined, 'not a url', 'http://[::1', 'file://']) {
         const before = digest(w.t.ctx.database.connections.writer);
-        const res = await w.t.app.inject({ method: route.method as 'POST', url, payload: {}, headers: { cookie, origin } });
-        const label = `${routeKey(route)} Origin: ${origin}`;
+        const res = await w.t.app.inject({ method: route.method as 'POST', url, payload: {}, headers: { cookie, ...(origin === undefined ? {} : { origin }) } });
+        const label = `${routeKey(route)} Origin: ${origin ?? '(none)'}`;
         expect(res.statusCode, label).toBeLessThan(500);
         expect(res.statusCode, label).toBe(403);
         expect(changedTables(before, digest(w.t.ctx.database.connections.writer)), label).toEqual([]);
@@ -358,7 +378,7 @@ describe('security headers and cookie flags', () => {
       expect(/script-src [^;]*/.exec(csp)?.[0], r.name).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
       expect(res.headers['x-content-type-options'], r.name).toBe('nosniff');
       expect(res.headers['x-frame-options'], r.name).toBe('SAMEORIGIN');
-      expect(res.headers['referrer-policy'], r.name).toBe('no-referrer');
+      expect(res.headers['referrer-policy'], r.name).toBe('same-origin');
       expect(res.headers['strict-transport-security'], r.name).toBeUndefined();
       expect(res.headers['x-powered-by'], r.name).toBeUndefined();
     }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Handlebars from 'handlebars';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { and, asc, eq, inArray, isNull, lte, or, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, or, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
 import type { AppDatabase, Db } from './db.js';
@@ -248,6 +248,5 @@ export function createMailer(opts: {
 
 /** Count of messages waiting (for /healthz and admin pages). */
 export async function pendingMailCount(db: Db): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(outbox).where(eq(outbox.status, 'pending'));
-  return Number(row?.n ?? 0);
+  return db.$count(outbox, eq(outbox.status, 'pending'));
 }

@@ -43,11 +43,7 @@ export async function list(d: Deps, access: CohortAccess, filters: { week?: numb
 
 /** How many submissions wait for review in a cohort. */
 export async function queueCount(d: Deps, cohortId: number): Promise<number> {
-  const [row] = await d.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(submissions)
-    .where(and(eq(submissions.cohortId, cohortId), eq(submissions.status, 'submitted')));
-  return Number(row?.n ?? 0);
+  return d.database.db.$count(submissions, and(eq(submissions.cohortId, cohortId), eq(submissions.status, 'submitted')));
 }
 
 /** Counts by status for one week (the instructor's view of a week page). */

@@ -1,5 +1,5 @@
 // Booking attempts: every try by anyone but an admin is counted, whatever its answer, for the per-client and per-address limits.
-import { and, eq, gt, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../server/db.js';
 import { TooManyRequests } from '../../server/errors.js';
 import { hashToken } from '../../server/crypto.js';
@@ -25,13 +25,7 @@ function emailHashOf(raw: string): string | null {
 export async function countAttempt(tx: Db, ip: string, rawEmail: string, now: Date): Promise<void> {
   const emailHash = emailHashOf(rawEmail);
   const since = new Date(now.getTime() - 3_600_000);
-  const count = async (cond: SQL) => {
-    const [r] = await tx
-      .select({ n: sql<number>`count(*)` })
-      .from(bookingAttempts)
-      .where(and(cond, gt(bookingAttempts.createdAt, since)));
-    return Number(r?.n ?? 0);
-  };
+  const count = (cond: SQL) => tx.$count(bookingAttempts, and(cond, gt(bookingAttempts.createdAt, since)));
   if ((await count(eq(bookingAttempts.ip, ip))) >= BOOKINGS_PER_IP_PER_HOUR) {
     throw new TooManyRequests(`Too many bookings from your network in the last hour (${BOOKINGS_PER_IP_PER_HOUR}). Try again later, or ask us to book a group for you.`);
   }

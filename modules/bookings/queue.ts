@@ -1,6 +1,6 @@
 // A cohort's queue of bookings and the steps every transition shares: places held, the waitlist in order, moving up,
 // the history row and the email. Every function here runs on the `tx` it is given (or the read connection).
-import { and, asc, eq, inArray, max, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, max } from 'drizzle-orm';
 import type { Db } from '../../server/db.js';
 import { NotFound } from '../../server/errors.js';
 import { formatDay } from '../../server/time.js';
@@ -19,11 +19,7 @@ export async function row(q: Db, id: number): Promise<BookingRow> {
 
 /** Places held in the cohort (awaiting payment or confirmed). */
 export async function heldCount(q: Db, cohortId: number): Promise<number> {
-  const [r] = await q
-    .select({ n: sql<number>`count(*)` })
-    .from(bookings)
-    .where(and(eq(bookings.cohortId, cohortId), inArray(bookings.status, HOLDS_PLACE)));
-  return Number(r?.n ?? 0);
+  return q.$count(bookings, and(eq(bookings.cohortId, cohortId), inArray(bookings.status, HOLDS_PLACE)));
 }
 
 /** The cohort's waitlisted bookings, first in line first. */

@@ -163,11 +163,7 @@ export async function editPost(deps: DiscussionDeps, scope: ThreadScope, post: P
 
 /** A learner's posts in a cohort that count (not removed, not hidden), through the caller's transaction if any. */
 export async function postCount(deps: DiscussionDeps, cohortId: number, userId: number, tx?: Db): Promise<number> {
-  const [row] = await reader(deps, tx)
-    .select({ n: sql<number>`count(*)` })
-    .from(posts)
-    .where(countedPosts(cohortId, userId));
-  return Number(row?.n ?? 0);
+  return reader(deps, tx).$count(posts, countedPosts(cohortId, userId));
 }
 
 /** postCount for every author in a cohort from one grouped query (whole-cohort certificate checks). */

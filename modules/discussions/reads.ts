@@ -20,11 +20,7 @@ export interface ThreadPage {
 
 /** How many posts the thread has, removed and hidden ones included (they stay as markers). */
 async function postTotal(deps: DiscussionDeps, threadId: number): Promise<number> {
-  const [row] = await deps.database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(posts)
-    .where(eq(posts.threadId, threadId));
-  return Number(row?.n ?? 0);
+  return deps.database.db.$count(posts, eq(posts.threadId, threadId));
 }
 
 /** Move the reader's marker up to `postId` (never back: another tab may have read further meanwhile). */

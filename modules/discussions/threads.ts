@@ -103,12 +103,9 @@ function threadRows(db: Db, cohortId: number, userId: number, staff: boolean) {
 export async function listThreads(deps: DiscussionDeps, access: CohortAccess): Promise<ThreadSummary[]> {
   const { database, clock } = deps;
   const cohort = access.cohort;
-  const [have] = await database.db
-    .select({ n: sql<number>`count(*)` })
-    .from(threads)
-    .where(and(eq(threads.cohortId, cohort.id), isNotNull(threads.week)));
+  const have = await database.db.$count(threads, and(eq(threads.cohortId, cohort.id), isNotNull(threads.week)));
   // Cohorts created before this module (or by a path without the event) get their week threads on first sight.
-  if (Number(have?.n ?? 0) < cohort.timeline.weeks.length) await database.transaction((tx) => ensureWeekThreads(deps, tx, cohort));
+  if (have < cohort.timeline.weeks.length) await database.transaction((tx) => ensureWeekThreads(deps, tx, cohort));
   const staff = isStaff(access);
   const rows = await threadRows(database.db, cohort.id, access.user.id, staff);
   const now = clock.now().getTime();

@@ -1,5 +1,5 @@
 // People: accounts, passwordless sign-in links, browser sessions and API tokens.
-import { and, eq, gt, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, gte, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Clock } from '../../server/clock.js';
 import type { AppDatabase, Db } from '../../server/db.js';
 import type { Mailer } from '../../server/mailer.js';
@@ -143,13 +143,7 @@ export function createPeopleService({ database, clock, mailer, baseUrl }: People
       return database.transaction(async (tx) => {
         // Counted in the transaction that adds the link: concurrent requests for one address queue behind each other,
         // so none slips past the limit on a count made before another's insert.
-        const count = async (cond: SQL) => {
-          const [row] = await tx
-            .select({ n: sql<number>`count(*)` })
-            .from(signInLinks)
-            .where(and(cond, gte(signInLinks.createdAt, windowStart)));
-          return Number(row?.n ?? 0);
-        };
+        const count = (cond: SQL) => tx.$count(signInLinks, and(cond, gte(signInLinks.createdAt, windowStart)));
         if ((await count(eq(signInLinks.email, email))) >= SIGN_IN_LIMIT_PER_EMAIL || (await count(eq(signInLinks.ip, input.ip))) >= SIGN_IN_LIMIT_PER_IP) {
           throw new TooManyRequests(`Too many sign-in requests. Wait ${SIGN_IN_LINK_MINUTES} minutes and try again.`);
         }

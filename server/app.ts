@@ -30,8 +30,11 @@ import discussions from '../modules/discussions/index.js';
 import certificates from '../modules/certificates/index.js';
 
 export interface CohortCourseOptions {
-  /** An open, migrated database (see openDatabase). */
-  database: AppDatabase;
+  /**
+   * An open, migrated database (see openDatabase), or where to open one: a SQLite file path or a postgres:// URL
+   * (opened, migrated and closed with the plugin).
+   */
+  database: AppDatabase | string;
   /** Nodemailer transport used by the outbox worker (SMTP, or createEmlTransport(dir)). */
   mailTransport: Transporter;
   mailFrom?: string;
@@ -82,10 +85,12 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
   const clock = opts.clock ?? systemClock;
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const secure = baseUrl.startsWith('https://');
-  const scheduler = createScheduler(clock, fastify.log);
+  const database = typeof opts.database === 'string' ? await openDatabase(opts.database) : opts.database;
+  if (typeof opts.database === 'string') fastify.addHook('onClose', async () => database.close());
+  const scheduler = createScheduler({ clock, log: fastify.log, database });
   const ctx = {
-    database: opts.database,
-    db: opts.database.db,
+    database,
+    db: database.db,
     clock,
     baseUrl,
     prefix,
@@ -94,7 +99,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
     panels: createPanels(),
     events: createEvents(),
     mailer: createMailer({
-      database: opts.database,
+      database,
       clock,
       transport: opts.mailTransport,
       from: opts.mailFrom ?? 'Cohort Course <no-reply@cohort-course.local>',
@@ -172,9 +177,15 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
   await fastify.register(errors, { prefix });
 
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
-  fastify.get('/healthz', { schema: { hide: true } }, async () => {
-    await ctx.database.ping();
-    return { status: 'ok', engine: ctx.database.engine, time: clock.now().toISOString(), pendingMail: await pendingMailCount(ctx.db) };
+  // For load balancers: 200 while this instance can reach its database, 503 (with the engine) while it cannot.
+  fastify.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await ctx.database.ping();
+      return { status: 'ok', engine: ctx.database.engine, time: clock.now().toISOString(), pendingMail: await pendingMailCount(ctx.db) };
+    } catch (err) {
+      fastify.log.warn({ err }, 'health check: the database cannot be reached');
+      return reply.code(503).header('retry-after', '30').send({ status: 'unavailable', engine: ctx.database.engine, time: clock.now().toISOString() });
+    }
   });
 
   for (const mod of MODULES) await fastify.register(mod);
@@ -193,8 +204,10 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
 };
 
 export interface BuildAppOptions extends Partial<Omit<CohortCourseOptions, 'database' | 'mailTransport'>> {
-  /** Open this SQLite file (created and migrated) unless `database` is given. */
+  /** Open this SQLite file (created and migrated) unless `database` or `databaseUrl` is given. */
   databasePath?: string;
+  /** Open this PostgreSQL database (postgres://…; migrated) unless `database` is given. */
+  databaseUrl?: string;
   /** SQLite synchronous setting for that file (default: DB_SYNCHRONOUS, else normal). */
   durability?: Durability;
   database?: AppDatabase;
@@ -218,9 +231,8 @@ export async function buildApp(options: BuildAppOptions = {}): Promise<FastifyIn
     frameworkErrors: frameworkErrors(options.prefix ?? ''),
   });
   const ownsDatabase = !options.database;
-  const database = options.database ?? openDatabase(options.databasePath ?? 'data/cohort.db', {
-    durability: options.durability,
-  });
+  const database =
+    options.database ?? (await openDatabase(options.databaseUrl ?? options.databasePath ?? 'data/cohort.db', { durability: options.durability }));
   if (ownsDatabase) app.addHook('onClose', async () => database.close());
   const mailTransport = options.mailTransport ?? createEmlTransport(options.mailDir ?? 'data/mail');
   const ctxHolder: { ctx?: AppContext } = {};

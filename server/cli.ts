@@ -40,6 +40,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`API token for ${existing.email} (shown once; store it safely):\n${token}\n`);
     } else if (noun === 'backup') {
       const target = verb;
+      // PostgreSQL has its own tool for a consistent copy of a live database; the CLI says how, and writes nothing.
+      if (ctx.database.engine === 'postgres') fail('On PostgreSQL, back up with pg_dump: pg_dump --format=custom --file=cohort.dump "$DATABASE_URL" (restore into an empty database with pg_restore --dbname="$DATABASE_URL" cohort.dump).');
       if (!target) fail('backup needs a target path');
       await ctx.database.backup(target);
       process.stdout.write(`backed up ${config.databasePath} to ${target}\n`);

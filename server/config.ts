@@ -4,14 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { BuildAppOptions } from './app.js';
-import { durabilityFrom, type Durability } from './db.js';
+import { durabilityFrom, isPostgresUrl, type Durability } from './db.js';
 import { createEmlTransport } from './mailer.js';
 
 export interface Config {
   port: number;
   host: string;
   baseUrl: string;
+  /** The SQLite file (DATABASE_PATH), used unless databaseUrl is set. */
   databasePath: string;
+  /** PostgreSQL (DATABASE_URL=postgres://…), or null for the SQLite file. */
+  databaseUrl: string | null;
   contentDir: string;
   smtpUrl: string | null;
   mailDir: string;
@@ -28,11 +31,17 @@ function port(value: string | undefined): number {
   return n;
 }
 
-/** The session secret: from the environment, else generated once and kept beside the database. */
-function sessionSecret(env: NodeJS.ProcessEnv, databasePath: string): string {
+/**
+ * The session secret: from the environment, else (SQLite only) generated once and kept beside the database file. With
+ * DATABASE_URL every instance must sign cookies with the same secret, which no one instance can make up: required.
+ */
+function sessionSecret(env: NodeJS.ProcessEnv, databasePath: string, databaseUrl: string | null): string {
   if (env.SESSION_SECRET) {
     if (env.SESSION_SECRET.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters');
     return env.SESSION_SECRET;
+  }
+  if (databaseUrl) {
+    throw new Error('SESSION_SECRET is required with DATABASE_URL: set the same secret (at least 32 characters) on every instance, e.g. SESSION_SECRET=$(openssl rand -base64 32)');
   }
   const file = resolve(dirname(databasePath), 'session-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -47,6 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const host = env.HOST || '127.0.0.1';
   const p = port(env.PORT);
   const databasePath = resolve(cwd, env.DATABASE_PATH || 'data/cohort.db');
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !isPostgresUrl(databaseUrl)) throw new Error(`DATABASE_URL must be a postgres:// URL, got "${databaseUrl.replace(/:[^:@/]*@/, ':***@')}"`);
   const baseUrl = (env.BASE_URL || `http://${host}:${p}`).replace(/\/+$/, '');
   try {
     new URL(baseUrl);
@@ -58,11 +69,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host,
     baseUrl,
     databasePath,
+    databaseUrl,
     contentDir: resolve(cwd, env.CONTENT_DIR || 'content'),
     smtpUrl: env.SMTP_URL || null,
     mailDir: resolve(cwd, env.MAIL_DIR || 'data/mail'),
     mailFrom: env.MAIL_FROM || 'Cohort Course <no-reply@cohort-course.local>',
-    sessionSecret: sessionSecret(env, databasePath),
+    sessionSecret: sessionSecret(env, databasePath, databaseUrl),
     logLevel: env.LOG_LEVEL || 'info',
     durability: durabilityFrom(env.DB_SYNCHRONOUS),
   };
@@ -72,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 export function appOptions(config: Config): BuildAppOptions {
   return {
     databasePath: config.databasePath,
+    databaseUrl: config.databaseUrl ?? undefined,
     durability: config.durability,
     baseUrl: config.baseUrl,
     contentDir: config.contentDir,

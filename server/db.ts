@@ -1,52 +1,90 @@
-// Opens the database and runs transactions: the one place that knows which engine is underneath (SQLite today).
+// The database: one contract (AppDatabase) over two engines. SQLite, an embedded file, is the default
+// (server/db-sqlite.ts); PostgreSQL, for several app instances on one database, when given a postgres:// URL
+// (server/db-postgres.ts). Services see only `Db`, drizzle's query builders, and `transaction`.
 //
-// SQLite through better-sqlite3 is synchronous and refuses an async transaction callback, so the runner is ours: one
-// write connection behind an async mutex (BEGIN IMMEDIATE … COMMIT or ROLLBACK), and a second, read-only connection
-// for every read outside a transaction. In WAL mode the reader sees only committed data, so a request reading while
-// another request's transaction is open never sees its uncommitted writes.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import * as schema from './schema.js';
-import { migrationsDir } from './paths.js';
-import { configureConnection, type Durability } from './connection.js';
+// The same table objects (server/schema.ts) build every query on both engines; PostgreSQL's tables are declared so
+// that each column takes and gives the same JavaScript values as on SQLite (server/schema-postgres.ts says how).
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type * as schema from './schema.js';
+import type { Durability } from './connection.js';
 
-export { configureConnection, durabilityOf } from './connection.js';
+export { durabilityOf } from './connection.js';
 export type { Durability } from './connection.js';
 
 /**
- * What services query through: drizzle's builders (select, insert, update, delete, query), awaited. Transactions are
+ * What services query through: drizzle's builders (select, insert, update, delete, $count), awaited. Typed with the
+ * SQLite builders; the PostgreSQL builders take the same calls for everything services use. Transactions are
  * opened with `AppDatabase.transaction`, never on this object, and raw statements stay in server/.
  */
-export type Db = Omit<BetterSQLite3Database<typeof schema>, 'transaction' | 'run' | 'get' | 'all' | 'values' | 'batch' | '$client'>;
+export type Db = Omit<BetterSQLite3Database<typeof schema>, 'transaction' | 'run' | 'get' | 'all' | 'values' | 'batch' | '$client' | 'query'>;
+
+export type Engine = 'sqlite' | 'postgres';
 
 export interface AppDatabase {
-  readonly engine: 'sqlite';
-  /** The database file (uploaded files are kept in an `uploads` folder beside it). */
-  readonly file: string;
+  readonly engine: Engine;
   /** Reads outside a transaction. It cannot write: every write goes through `transaction`. */
   readonly db: Db;
   /**
    * Run `fn` in a transaction and commit what it wrote, or roll all of it back if it throws. Every statement inside goes
    * through `tx`. Called inside another transaction (in the same async flow), it is a savepoint of that one.
+   *
+   * Transactions behave as if they ran one at a time on both engines: SQLite runs them one at a time; PostgreSQL runs
+   * them at SERIALIZABLE isolation and runs `fn` again when the engine refuses to commit one (a serialization failure
+   * or a deadlock), so `fn` must do nothing outside the database but through `afterCommit`.
    */
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Db) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Run `fn` once the transaction in progress (in this async flow) has committed, outside it; never if it rolls back.
    * Outside a transaction, `fn` runs soon. For work that must see the change committed (waking the outbox worker).
    */
   afterCommit(fn: () => void): void;
-  /** Answers when the database does (for /healthz); throws when it cannot. */
+  /** Answers when the database does (for /healthz); throws DatabaseUnavailable when it cannot. */
   ping(): Promise<void>;
-  /** Online backup to a file (safe while the server runs). */
+  /** Online backup to a file (SQLite; safe while the server runs). PostgreSQL refuses, naming pg_dump. */
   backup(target: string): Promise<void>;
-  /** Close the connections (after the last transaction has finished). */
+  /** Close the connections (after the transactions in progress have finished). */
   close(): Promise<void>;
-  /** The underlying connections, for the reliability tests and the CLI's backup only. */
-  readonly connections: { readonly writer: Database.Database; readonly reader: Database.Database };
+}
+
+export interface TransactionOptions {
+  /**
+   * PostgreSQL only: 'read committed' for a queue claim that locks its rows itself (skipLocked), where serializable
+   * would make workers on several instances fail over each other's claims. SQLite runs every transaction alone.
+   */
+  isolation?: 'serializable' | 'read committed';
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (default true), under a lock so that instances starting together are safe. */
+  migrate?: boolean;
+  /** SQLite only: synchronous=normal (default) or full. */
+  durability?: Durability;
+  /** PostgreSQL only: connections per instance (default DB_POOL_MAX, else 10). */
+  poolSize?: number;
+}
+
+/**
+ * Run a select that claims queue rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL (rows another instance is claiming
+ * are passed over, not waited for); on SQLite, where the transaction holds the only write lock, as it is.
+ */
+export function skipLocked<T>(database: AppDatabase, query: PromiseLike<T>): PromiseLike<T> {
+  if (database.engine !== 'postgres') return query;
+  return (query as unknown as { for(strength: 'update', config: { skipLocked: boolean }): PromiseLike<T> }).for('update', { skipLocked: true });
+}
+
+/** A postgres:// (or postgresql://) URL, as against a SQLite file path. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** Open the database named by a SQLite file path or a PostgreSQL URL, and bring its schema up to date. */
+export async function openDatabase(target: string, options: OpenOptions = {}): Promise<AppDatabase> {
+  if (isPostgresUrl(target)) {
+    const { openPostgres } = await import('./db-postgres.js');
+    return openPostgres(target, options);
+  }
+  const { openSqlite } = await import('./db-sqlite.js');
+  return openSqlite(target, options);
 }
 
 /** DB_SYNCHRONOUS=full|normal (default normal); anything else is refused, so a typo cannot weaken a choice. */
@@ -58,46 +96,22 @@ export function durabilityFrom(value: string | undefined): Durability {
 }
 
 /** The engine's code for an error, whether drizzle wrapped the driver's error (DrizzleQueryError) or not. */
-function engineCode(err: unknown): string | undefined {
+export function engineCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   const code = e?.cause?.code ?? e?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
-/** A unique index or primary key refused the row (SQLite's code; PostgreSQL's 23505 too). */
+/** A unique index or primary key refused the row (SQLite's codes; PostgreSQL's 23505). */
 export function isUniqueViolation(err: unknown): boolean {
   const code = engineCode(err);
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
-/** A foreign key refused the row: what it points at is gone (SQLite's code; PostgreSQL's 23503 too). */
+/** A foreign key refused the row: what it points at is gone (SQLite's code; PostgreSQL's 23503). */
 export function isForeignKeyViolation(err: unknown): boolean {
   const code = engineCode(err);
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
-}
-
-/** Statements kept prepared per connection (each distinct SQL text the app runs; a few hundred in all). */
-const STATEMENTS_KEPT = 1000;
-
-/**
- * Keep each connection's prepared statements by their SQL text. drizzle's better-sqlite3 driver prepares a statement
- * on every execution; preparing again what was prepared before was 6 % of a cohort home's CPU samples. A statement
- * read with `raw()` (drizzle's selects) is set back to objects before another caller gets it.
- */
-function keepStatements(conn: Database.Database): void {
-  const prepare = conn.prepare.bind(conn);
-  const kept = new Map<string, Database.Statement>();
-  conn.prepare = ((source: string) => {
-    let stmt = kept.get(source);
-    if (stmt) {
-      if (stmt.reader) stmt.raw(false);
-      return stmt;
-    }
-    stmt = prepare(source);
-    if (kept.size >= STATEMENTS_KEPT) kept.delete(kept.keys().next().value!);
-    kept.set(source, stmt);
-    return stmt;
-  }) as typeof conn.prepare;
 }
 
 /** Thrown by a read on `db` made inside a transaction's flow: it would not see the transaction's own writes. */
@@ -107,151 +121,28 @@ export class ReadOutsideTransaction extends Error {
   }
 }
 
-/** One transaction at a time on the write connection, in the order they asked. */
-function createMutex() {
-  let tail: Promise<void> = Promise.resolve();
-  return {
-    async acquire(): Promise<() => void> {
-      let release!: () => void;
-      const next = new Promise<void>((resolve) => (release = resolve));
-      const before = tail;
-      tail = before.then(() => next);
-      await before;
-      return release;
-    },
-  };
+/**
+ * The database cannot be reached (PostgreSQL down, restarting, out of connections). Requests answer 503 with
+ * Retry-After; the pool reconnects by itself when the server is back.
+ */
+export class DatabaseUnavailable extends Error {
+  constructor(cause?: unknown) {
+    super('The database cannot be reached just now.', { cause });
+    this.name = 'DatabaseUnavailable';
+  }
 }
 
-/** How long a transaction waits for another connection's write lock before it fails (as SQLite's busy timeout did). */
-const BUSY_WAIT_MS = 5000;
-
-interface OpenTransaction {
-  /** False once the transaction has ended: async work it started (a timer, a kick) runs outside it. */
-  open: boolean;
-  savepoints: number;
-  afterCommit: Array<() => void>;
-}
-
-/** Open (creating if needed) the database file and bring its schema up to date. */
-export function openDatabase(path: string, options: { migrate?: boolean; durability?: Durability } = {}): AppDatabase {
-  if (path === ':memory:') throw new Error('openDatabase needs a file: the reader and the writer are two connections to it');
-  mkdirSync(dirname(path), { recursive: true });
-  const durability = options.durability ?? durabilityFrom(process.env.DB_SYNCHRONOUS);
-  const writer = new Database(path);
-  configureConnection(writer, durability);
-  const writeDb = drizzle(writer, { schema });
-  if (options.migrate !== false) {
-    migrate(writeDb, { migrationsFolder: migrationsDir });
-    // Planner statistics for every table that lacks or has outgrown them, as after a migration that (re)creates an
-    // index: without them SQLite guesses. analysis_limit reads a sample of each index, so a large file starts quickly.
-    writer.pragma('analysis_limit = 1000');
-    writer.pragma('optimize = 0x10002');
+/** Connection-level failures from either engine's driver (never a refusal of the statement itself). */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailable) return true;
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    // Connection refused or dropped; PostgreSQL shutting down (57P01..57P03), connection exceptions (08xxx), too many
+    // connections (53300).
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+    if (code.startsWith('08')) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/i.test(message)) return true;
   }
-  // From here the writer never waits inside SQLite for another connection's write lock: a busy wait there would
-  // stop this process's event loop, and with it every request, for up to the busy timeout. BEGIN IMMEDIATE is retried
-  // from the event loop instead (beginImmediate).
-  writer.pragma('busy_timeout = 0');
-  keepStatements(writer);
-  const reader = new Database(path);
-  configureConnection(reader, durability);
-  reader.pragma('query_only = ON');
-  keepStatements(reader);
-
-  const current = new AsyncLocalStorage<OpenTransaction>();
-  const inTransaction = () => current.getStore()?.open === true;
-  const readDb = drizzle(reader, {
-    schema,
-    logger: {
-      logQuery(query) {
-        if (inTransaction()) throw new ReadOutsideTransaction(query);
-      },
-    },
-  });
-  const mutex = createMutex();
-  let closed = false;
-
-  /** Take the write lock, waiting (without blocking the event loop) while another process or instance holds it. */
-  async function beginImmediate(): Promise<void> {
-    const deadline = Date.now() + BUSY_WAIT_MS;
-    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
-      try {
-        writer.exec('BEGIN IMMEDIATE');
-        return;
-      } catch (err) {
-        if (engineCode(err) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
-  }
-
-  async function savepoint<T>(tx: OpenTransaction, fn: (tx: Db) => Promise<T>): Promise<T> {
-    const name = `sp_${++tx.savepoints}`;
-    const pending = tx.afterCommit.length;
-    writer.exec(`SAVEPOINT ${name}`);
-    try {
-      const result = await fn(writeDb);
-      writer.exec(`RELEASE ${name}`);
-      return result;
-    } catch (err) {
-      writer.exec(`ROLLBACK TO ${name}`);
-      writer.exec(`RELEASE ${name}`);
-      tx.afterCommit.length = pending;
-      throw err;
-    }
-  }
-
-  return {
-    engine: 'sqlite',
-    file: resolve(path),
-    db: readDb,
-    connections: { writer, reader },
-    async transaction(fn) {
-      const outer = current.getStore();
-      if (outer?.open) return savepoint(outer, fn);
-      const release = await mutex.acquire();
-      try {
-        if (closed) throw new Error('the database is closed');
-        const tx: OpenTransaction = { open: true, savepoints: 0, afterCommit: [] };
-        // IMMEDIATE takes the write lock before the first read, so another process's commit (the CLI) cannot
-        // invalidate what this transaction read.
-        await beginImmediate();
-        try {
-          const result = await current.run(tx, () => fn(writeDb));
-          tx.open = false;
-          writer.exec('COMMIT');
-          for (const after of tx.afterCommit) current.exit(() => setImmediate(after));
-          return result;
-        } catch (err) {
-          tx.open = false;
-          if (writer.inTransaction) writer.exec('ROLLBACK');
-          throw err;
-        }
-      } finally {
-        release();
-      }
-    },
-    afterCommit(fn) {
-      const tx = current.getStore();
-      if (tx?.open) tx.afterCommit.push(fn);
-      else current.exit(() => setImmediate(fn));
-    },
-    async ping() {
-      reader.prepare('select 1').get();
-    },
-    async backup(target) {
-      mkdirSync(dirname(target), { recursive: true });
-      // One step for the whole file: a stepwise copy restarts whenever another connection (the server, when
-      // the CLI runs the backup) commits between steps, so under steady writes it would never finish.
-      await reader.backup(target, { progress: () => 0x7fffffff });
-    },
-    async close() {
-      if (closed) return;
-      // Wait for the transaction in progress (and those queued before this call) to finish.
-      const release = await mutex.acquire();
-      closed = true;
-      reader.close();
-      writer.close();
-      release();
-    },
-  };
+  return false;
 }

@@ -7,7 +7,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { and, asc, eq, inArray, isNull, lte, or, lt } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
-import type { AppDatabase, Db } from './db.js';
+import { skipLocked, type AppDatabase, type Db } from './db.js';
 import { outbox } from './outbox-schema.js';
 import { viewsDir } from './paths.js';
 
@@ -124,20 +124,28 @@ export function createMailer(opts: {
   function claim(now: Date) {
     const leaseUntil = new Date(now.getTime() + LEASE_MS);
     const free = and(eq(outbox.status, 'pending'), or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, now)));
-    return database.transaction(async (tx) => {
-      const due = await tx
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(and(free, lte(outbox.nextAttemptAt, now)))
-        .orderBy(asc(outbox.id))
-        .limit(BATCH);
-      if (due.length === 0) return [];
+    // Read committed with SKIP LOCKED on PostgreSQL: workers of several instances claim different rows side by side,
+    // rather than queueing on (or, serializable, failing over) the same ones. The UPDATE checks the rows are free again.
+    return database.transaction(
+      async (tx) => {
+        const due = await skipLocked(
+          database,
+          tx
+            .select({ id: outbox.id })
+            .from(outbox)
+            .where(and(free, lte(outbox.nextAttemptAt, now)))
+            .orderBy(asc(outbox.id))
+            .limit(BATCH),
+        );
+        if (due.length === 0) return [];
       return tx
         .update(outbox)
         .set({ leaseUntil, leaseOwner: owner })
         .where(and(inArray(outbox.id, due.map((d) => d.id)), free))
         .returning();
-    });
+      },
+      { isolation: 'read committed' },
+    );
   }
 
   /** Record how a send went, only while this worker still holds the row's lease (a slower send lost it: no change). */

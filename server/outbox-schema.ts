@@ -1,4 +1,4 @@
-// Infrastructure tables: the mail outbox.
+// Infrastructure tables: the mail outbox and the scheduler's job leases.
 import { sqliteTable, integer, text, index } from 'drizzle-orm/sqlite-core';
 
 export const outbox = sqliteTable(
@@ -24,3 +24,11 @@ export const outbox = sqliteTable(
   },
   (t) => [index('outbox_due_idx').on(t.status, t.nextAttemptAt)],
 );
+
+// Which instance runs each scheduled job for now: several app instances share one database, and a job runs on the
+// one holding its lease (taken when it has lapsed or is this instance's own), so each tick's work is done once.
+export const jobLeases = sqliteTable('job_leases', {
+  job: text('job').primaryKey(),
+  owner: text('owner').notNull(),
+  leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }).notNull(),
+});

@@ -12,7 +12,8 @@ function findPackageRoot(from: string): string {
 }
 
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
-export const migrationsDir = resolve(packageRoot, 'migrations');
+export const sqliteMigrationsDir = resolve(packageRoot, 'migrations', 'sqlite');
+export const postgresMigrationsDir = resolve(packageRoot, 'migrations', 'postgres');
 export const viewsDir = resolve(packageRoot, 'views');
 export const publicDir = resolve(packageRoot, 'public');
 export const defaultContentDir = resolve(packageRoot, 'content');

@@ -1,10 +1,6 @@
-// Uploaded files on disk beside the database: type checks by extension and content, safe names, random ids.
+// Checking uploads: type checks by extension and content, size limits, safe names, random ids. The checked bytes are
+// kept in the database (file_contents), written in the transaction that attaches the file.
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, type ReadStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BadInput, TooLarge } from '../../server/errors.js';
 import type { UploadRule } from '../courses/content.js';
@@ -101,7 +97,7 @@ export function contentDisposition(filename: string): string {
 }
 
 export interface PreparedUpload {
-  tempPath: string;
+  content: Buffer;
   originalName: string;
   ext: string;
   type: string;
@@ -109,13 +105,7 @@ export interface PreparedUpload {
   sha256: string;
 }
 
-/** Where a database's uploads live: `uploads/` beside the database file (a temp folder for in-memory databases). */
-export function uploadsDirFor(databaseFile: string): string {
-  if (!databaseFile || databaseFile === ':memory:') return join(tmpdir(), 'cohort-course-uploads');
-  return join(dirname(resolve(databaseFile)), 'uploads');
-}
-
-/** A new random file id (128 bits, hex): the public handle and the name on disk. */
+/** A new random file id (128 bits, hex): the public handle. */
 export function newFileId(): string {
   return randomBytes(16).toString('hex');
 }
@@ -129,19 +119,13 @@ async function drain(stream: Readable): Promise<void> {
   }
 }
 
-export function createFileStore(dir: string) {
-  mkdirSync(dir, { recursive: true });
-  const pathOf = (id: string) => {
-    if (!/^[0-9a-f]{32}$/.test(id)) throw new BadInput('Not a file id.');
-    return join(dir, id);
-  };
-
+export function createFileStore() {
   return {
-    dir,
-
     /**
-     * Stream an upload to a temporary file while checking it: the extension must be one the assignment
-     * accepts, the content must match it, and it must not exceed the limit (`truncated` is set by busboy).
+     * Read an upload while checking it: the extension must be one the assignment accepts, the content must match it,
+     * and it must not exceed the limit (`truncated` is set by busboy, which stops reading at the limit, so at most the
+     * limit is ever held in memory). Neither driver streams into a blob or bytea column, so the bytes are gathered and
+     * written whole.
      */
     async prepare(rule: UploadRule, filename: string, stream: Readable & { truncated?: boolean }): Promise<PreparedUpload> {
       const ext = extensionOf(filename);
@@ -149,92 +133,47 @@ export function createFileStore(dir: string) {
         await drain(stream);
         throw new BadInput(`"${sanitiseFilename(filename, ext || 'file')}" is not an accepted type. Upload ${describeTypes(rule.types)}.`, 'file');
       }
-      const tempPath = join(dir, `.upload-${randomBytes(12).toString('hex')}`);
       const hash = createHash('sha256');
-      const out = createWriteStream(tempPath, { flags: 'wx' });
-      // A failed open or write (a full disk) errors the stream. It is read from `out.errored`, the wait for 'drain'
-      // and end's callback below and refuses this upload; unlistened, the 'error' event would stop the process.
-      out.on('error', () => {});
+      const chunks: Buffer[] = [];
       let size = 0;
-      let head = Buffer.alloc(0);
       let textOk = true;
       const decoder = ext === 'txt' ? new TextDecoder('utf-8', { fatal: true }) : null;
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16 - head.length)]);
-          if (decoder && textOk) {
-            try {
-              decoder.decode(chunk, { stream: true });
-              if (chunk.includes(0)) textOk = false;
-            } catch {
-              textOk = false;
-            }
-          }
-          hash.update(chunk);
-          if (out.errored) throw out.errored;
-          if (!out.write(chunk)) await once(out, 'drain');
-        }
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size <= rule.maxBytes) chunks.push(chunk);
         if (decoder && textOk) {
           try {
-            decoder.decode();
+            decoder.decode(chunk, { stream: true });
+            if (chunk.includes(0)) textOk = false;
           } catch {
             textOk = false;
           }
         }
-        await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
-      } catch (err) {
-        // The file is opened in the background: wait until the stream has closed (opened first, if its open was still
-        // pending), or the unlink can run before the open creates the file and leave it behind.
-        if (!out.closed) await new Promise<void>((r) => out.once('close', () => r()).destroy());
-        await unlink(tempPath).catch(() => {});
-        throw err;
+        hash.update(chunk);
       }
-      const refuse = async (error: Error) => {
-        await unlink(tempPath).catch(() => {});
-        throw error;
-      };
+      if (decoder && textOk) {
+        try {
+          decoder.decode();
+        } catch {
+          textOk = false;
+        }
+      }
       if (stream.truncated || size > rule.maxBytes) {
-        return refuse(new TooLarge(`file: the file is larger than ${formatMb(rule.maxBytes)}, the limit for this assignment.`));
+        throw new TooLarge(`file: the file is larger than ${formatMb(rule.maxBytes)}, the limit for this assignment.`);
       }
-      if (size === 0) return refuse(new BadInput('the file is empty.', 'file'));
-      if (!magicMatches(ext, head) || !textOk) {
-        return refuse(new BadInput(`the content is not a ${TYPE_NAMES[ext] ?? ext} file, whatever its name says. Upload ${describeTypes(rule.types)}.`, 'file'));
+      if (size === 0) throw new BadInput('the file is empty.', 'file');
+      const content = Buffer.concat(chunks, size);
+      if (!magicMatches(ext, content.subarray(0, 16)) || !textOk) {
+        throw new BadInput(`the content is not a ${TYPE_NAMES[ext] ?? ext} file, whatever its name says. Upload ${describeTypes(rule.types)}.`, 'file');
       }
       return {
-        tempPath,
+        content,
         originalName: sanitiseFilename(filename, ext),
         ext,
         type: MIME_TYPES[ext],
         size,
         sha256: hash.digest('hex'),
       };
-    },
-
-    /** Move a checked upload to its final name. */
-    async commit(prepared: PreparedUpload, id: string): Promise<void> {
-      await rename(prepared.tempPath, pathOf(id));
-    },
-
-    /** Throw away a prepared upload that will not be kept. */
-    async discard(prepared: PreparedUpload | null | undefined): Promise<void> {
-      if (prepared) await unlink(prepared.tempPath).catch(() => {});
-    },
-
-    /** Delete a stored file (after its row was rolled back). */
-    async remove(id: string): Promise<void> {
-      await unlink(pathOf(id)).catch(() => {});
-    },
-
-    /** A read stream of a stored file, or null when it is missing on disk. */
-    async open(id: string): Promise<{ stream: ReadStream; size: number } | null> {
-      const path = pathOf(id);
-      try {
-        const s = await stat(path);
-        return { stream: createReadStream(path), size: s.size };
-      } catch {
-        return null;
-      }
     },
   };
 }

@@ -69,7 +69,7 @@ const pages: FastifyPluginAsync = async (app) => {
     const skip = async (stream: Readable) => {
       for await (const _ of stream) void _;
     };
-    try {
+    {
       for await (const part of request.parts({ limits: { fileSize: rule?.maxBytes ?? 1, files: 1 } })) {
         if (part.type === 'field') {
           (got.fields[part.fieldname] ??= []).push(String(part.value ?? ''));
@@ -93,10 +93,6 @@ const pages: FastifyPluginAsync = async (app) => {
           got.uploadError = err as Error;
         }
       }
-    } catch (err) {
-      // A broken or over-limit form after a good file: do not leave the checked file behind.
-      await assignments.files.discard(got.prepared);
-      throw err;
     }
     return got;
   }
@@ -144,14 +140,9 @@ const pages: FastifyPluginAsync = async (app) => {
       try {
         await assignments.check(access, n, { answers, options, submit });
         if (uploadError) throw uploadError;
-        if (prepared) {
-          const keep = prepared;
-          prepared = null;
-          await assignments.attach(access, n, keep);
-        }
+        if (prepared) await assignments.attach(access, n, prepared);
         await assignments.save(access, n, { answers, options, submit });
       } catch (err) {
-        await assignments.files.discard(prepared);
         const status = statusOf(err);
         if (status !== 400 && status !== 409 && status !== 413) throw err;
         const again = fileChosen && err !== uploadError ? ' Choose your file again.' : '';

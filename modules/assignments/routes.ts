@@ -197,16 +197,16 @@ const routes: FastifyPluginAsync = async (app) => {
     },
     async (request, reply) => {
       const { file } = await assignments.fileFor(request.user, request.params.id);
-      const opened = await assignments.files.open(file.id);
-      if (!opened) throw new BadInput('The file is missing from storage; ask the learner to upload it again.');
+      const content = await assignments.fileContent(file.id);
+      if (!content) throw new BadInput('The file is missing from storage; ask the learner to upload it again.');
       return reply
         .header('content-type', file.type)
-        .header('content-length', opened.size)
+        .header('content-length', content.length)
         .header('content-disposition', contentDisposition(file.name))
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'; sandbox")
         .header('cache-control', 'private, no-store')
-        .send(opened.stream);
+        .send(content);
     },
   );
 

@@ -1,5 +1,5 @@
 // Assignments: each learner's submission per week, its submitted versions, uploaded files, reviews and extensions.
-import { sqliteTable, integer, text, index, unique } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, text, index, unique, blob } from 'drizzle-orm/sqlite-core';
 import { users } from '../people/schema.js';
 import { cohorts } from '../cohorts/schema.js';
 
@@ -69,6 +69,13 @@ export const submissionFiles = sqliteTable(
   },
   (t) => [index('submission_files_submission_idx').on(t.submissionId)],
 );
+
+// The bytes of each uploaded file, in the database (so every app instance serves them; no shared disk needed). A table
+// of its own, so listing files never reads their content.
+export const fileContents = sqliteTable('file_contents', {
+  fileId: text('file_id').primaryKey().references(() => submissionFiles.id, { onDelete: 'cascade' }),
+  content: blob('content', { mode: 'buffer' }).notNull(),
+});
 
 export const reviews = sqliteTable(
   'reviews',

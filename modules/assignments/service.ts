@@ -4,12 +4,12 @@
 import type { Db } from '../../server/db.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess } from '../cohorts/service.js';
-import { createFileStore, uploadsDirFor, type PreparedUpload } from './files.js';
+import { createFileStore, type PreparedUpload } from './files.js';
 import type { ReviewOutcome, SubmissionStatus } from './schema.js';
 import { assignmentOf, cohortLearners, datesFor } from './records.js';
 import { graceEndsForCohort, personalDates, weekStatuses, weekStatusesForCohort } from './progress.js';
 import { check, find, own, ownOrNull, save } from './worksheet.js';
-import { attach, fileFor, removeFile, removeOwnFile, uploadRule } from './uploads.js';
+import { attach, fileContent, fileFor, removeFile, removeOwnFile, uploadRule } from './uploads.js';
 import { get, list, queueCount, review, weekCounts } from './reviews.js';
 import { grantExtension, listExtensions } from './extensions.js';
 import { csv, workbook } from './exports.js';
@@ -36,9 +36,9 @@ export type {
 } from './types.js';
 
 export function createAssignmentService(deps: AssignmentDeps) {
-  const d: Deps = { ...deps, files: createFileStore(uploadsDirFor(deps.database.file)) };
+  const d: Deps = { ...deps, files: createFileStore() };
   return {
-    /** Uploaded files on disk: checking an upload into a temporary file, opening a stored one. */
+    /** Checking an upload (type, content, size) before it is attached. */
     files: d.files,
 
     /** The week's assignment definition, or 404. */
@@ -68,7 +68,7 @@ export function createAssignmentService(deps: AssignmentDeps) {
 
     /** Checks that the learner may upload to this week now; returns the upload rule. */
     uploadRule: (access: CohortAccess, n: number) => uploadRule(d, access, n),
-    /** Keep a checked upload: move it to its final name and attach it to the learner's working copy. */
+    /** Keep a checked upload: store its bytes and attach it to the learner's working copy. */
     attach: (access: CohortAccess, n: number, prepared: PreparedUpload) => attach(d, access, n, prepared),
     /** Take a file off the learner's working copy; files in submitted versions stay for the history. */
     removeFile: (access: CohortAccess, n: number, fileId: string) => removeFile(d, access, n, fileId),
@@ -76,6 +76,8 @@ export function createAssignmentService(deps: AssignmentDeps) {
     removeOwnFile: (user: User | null, fileId: string) => removeOwnFile(d, user, fileId),
     /** A stored file for its owner or the cohort's instructors and admins. */
     fileFor: (user: User | null, fileId: string) => fileFor(d, user, fileId),
+    /** A stored file's bytes, once fileFor has allowed the reader. */
+    fileContent: (fileId: string) => fileContent(d, fileId),
 
     /** A submission for its cohort's instructors and admins, or for its learner. */
     get: (user: User | null, submissionId: number) => get(d, user, submissionId),

@@ -1,13 +1,12 @@
 // Files on the learner's working copy: whether they may upload now, attaching a checked upload, removing and fetching.
-// The disk is touched outside transactions: a file takes its final name before its row is written and leaves the disk
-// only after its row is gone, so a row never points at a file that is not there.
+// A file's bytes are written and deleted with its row, in one transaction, so neither exists without the other.
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { BadInput, Conflict, Forbidden, NotFound } from '../../server/errors.js';
 import type { User } from '../people/service.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import type { UploadRule } from '../courses/content.js';
 import { newFileId, type PreparedUpload } from './files.js';
-import { submissionFiles, submissions, submissionVersions } from './schema.js';
+import { fileContents, submissionFiles, submissions, submissionVersions } from './schema.js';
 import { currentFiles, ensureRow, fileDoc, parseArray } from './records.js';
 import { assertWritable } from './worksheet.js';
 import { MAX_FILES, type Deps, type FileDoc } from './types.js';
@@ -24,18 +23,11 @@ export async function uploadRule(d: Deps, access: CohortAccess, n: number): Prom
   return assignment.upload;
 }
 
-/** Keep a checked upload: move it to its final name and attach it to the learner's working copy. */
+/** Keep a checked upload: store its bytes and attach it to the learner's working copy. */
 export async function attach(d: Deps, access: CohortAccess, n: number, prepared: PreparedUpload): Promise<FileDoc> {
   const id = newFileId();
   const now = d.clock.now();
-  try {
-    await d.files.commit(prepared, id);
-  } catch (err) {
-    await d.files.discard(prepared);
-    throw err;
-  }
-  try {
-    const row = await d.database.transaction(async (tx) => {
+  const row = await d.database.transaction(async (tx) => {
       const { assignment, row: existing } = await assertWritable(d, tx, access, n);
       if (!assignment.upload) throw new BadInput(`week ${n} does not take file uploads.`, 'file');
       const sub = existing ?? (await ensureRow(tx, access.cohort.id, access.user.id, n, now));
@@ -53,18 +45,15 @@ export async function attach(d: Deps, access: CohortAccess, n: number, prepared:
         .insert(submissionFiles)
         .values({ id, submissionId: sub.id, originalName: prepared.originalName, type: prepared.type, size: prepared.size, sha256: prepared.sha256, uploadedAt })
         .returning();
+      await tx.insert(fileContents).values({ fileId: id, content: prepared.content });
       return inserted;
     });
-    return fileDoc(row);
-  } catch (err) {
-    await d.files.remove(id);
-    throw err;
-  }
+  return fileDoc(row);
 }
 
 /** Take a file off the learner's working copy; files in submitted versions stay for the history. */
 export async function removeFile(d: Deps, access: CohortAccess, n: number, fileId: string): Promise<void> {
-  const deleteFromDisk = await d.database.transaction(async (tx) => {
+  await d.database.transaction(async (tx) => {
     const { row } = await assertWritable(d, tx, access, n);
     const [file] = row
       ? await tx
@@ -77,12 +66,11 @@ export async function removeFile(d: Deps, access: CohortAccess, n: number, fileI
     const versions = await tx.select({ fileIds: submissionVersions.fileIds }).from(submissionVersions).where(eq(submissionVersions.submissionId, row.id));
     if (versions.some((v) => parseArray(v.fileIds).includes(fileId))) {
       await tx.update(submissionFiles).set({ removedAt: d.clock.now() }).where(eq(submissionFiles.id, fileId));
-      return false;
+      return;
     }
+    // Its bytes go with it (file_contents cascades).
     await tx.delete(submissionFiles).where(eq(submissionFiles.id, fileId));
-    return true;
   });
-  if (deleteFromDisk) await d.files.remove(fileId);
 }
 
 /** A stored file with the submission it belongs to, or 404 (ids that cannot be ours are not looked up). */
@@ -113,4 +101,10 @@ export async function fileFor(d: Deps, user: User | null, fileId: string): Promi
   const access = await d.cohorts.access(user, found.cohortId);
   if (access.role === 'learner' && found.userId !== access.user.id) throw new Forbidden('This file belongs to another learner.');
   return { file: fileDoc(found.file), cohortId: found.cohortId };
+}
+
+/** A stored file's bytes (after fileFor has checked who may read it), or null when none were kept. */
+export async function fileContent(d: Deps, fileId: string): Promise<Buffer | null> {
+  const [found] = await d.database.db.select({ content: fileContents.content }).from(fileContents).where(eq(fileContents.fileId, fileId)).limit(1);
+  return found?.content ?? null;
 }

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_TITLES } from '../errors.js';
 import { isApiRequest } from './auth.js';
+import { isUnavailable } from '../db.js';
 
 /** Map any thrown error to a status and a message a person can act on. */
 export function describeError(error: FastifyError & { validation?: unknown[] }): { status: number; detail: string } {
@@ -29,6 +30,7 @@ export function describeError(error: FastifyError & { validation?: unknown[] }):
       return { status: 400, detail: 'Expected a multipart form.' };
   }
   if (error instanceof SyntaxError) return { status: 400, detail: 'The request body is not valid JSON.' };
+  if (isUnavailable(error)) return { status: 503, detail: 'The database cannot be reached just now. Nothing was changed; try again in a minute.' };
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, detail: error.message };
   return { status: 500, detail: 'Something went wrong on our side. It has been logged; please try again.' };
@@ -87,6 +89,10 @@ export default fp(
       const { status, detail } = describeError(error);
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: error.code, status }, detail);
+      if (status === 503) {
+        reply.header('retry-after', '30');
+        return send(request, reply, status, detail, { code: 'CC_DATABASE_UNAVAILABLE' });
+      }
       const extra = error.code?.startsWith('CC_') || error.code?.startsWith('FST_') ? { code: error.code } : undefined;
       return send(request, reply, status, detail, extra);
     });

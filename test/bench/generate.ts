@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import { buildApp } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import { createEmlTransport } from '../../server/mailer.js';
+import { sqliteOf } from '../helpers/engine.js';
 
 export interface BenchData {
   cohortIds: number[];
@@ -63,7 +64,7 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
     workers: false,
   });
   const ctx = app.cc;
-  const sqlite = ctx.database.connections.writer;
+  const sqlite = sqliteOf(ctx.database).connections.writer;
   // Generation only (the server reopens with its own settings): no fsync, and a cache large enough that building a
   // million posts' indexes does not spill to disk.
   sqlite.pragma('synchronous = OFF');

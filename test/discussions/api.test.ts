@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWorld, post, startThread, type World } from './setup.js';
 import { posts } from '../../modules/discussions/schema.js';
+import { onPostgres, sqliteOf } from '../helpers/engine.js';
 
 let w: World;
 beforeEach(async () => {
@@ -349,9 +350,10 @@ describe('long threads', () => {
     expect((await w.a.learner.api('GET', `/api/v1/threads/${threadId}?page=0`)).statusCode).toBe(400);
   });
 
-  it('a page of a 200-post thread takes the same few queries as a short one (authors joined, no N+1)', async () => {
+  // Counts statements at SQLite's prepare; the queries are the same on PostgreSQL.
+  it.skipIf(onPostgres)('a page of a 200-post thread takes the same few queries as a short one (authors joined, no N+1)', async () => {
     // Every statement on either connection: reads go to the reader, the read marker to the writer.
-    const { reader, writer } = w.t.ctx.database.connections;
+    const { reader, writer } = sqliteOf(w.t.ctx.database).connections;
     const count = async (url: string) => {
       const originals = [reader, writer].map((c) => c.prepare.bind(c));
       let n = 0;

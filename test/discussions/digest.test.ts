@@ -8,6 +8,7 @@ import { enrolLearner, signInBrowser } from '../helpers/factories.js';
 import { TestSmtp } from '../helpers/smtp.js';
 import { outbox } from '../../server/outbox-schema.js';
 import { discussionDigests } from '../../modules/discussions/schema.js';
+import { onPostgres, sqliteOf } from '../helpers/engine.js';
 
 let w: World;
 afterEach(async () => w?.t.close());
@@ -160,11 +161,12 @@ describe('the daily digest', () => {
     expect(learnerMails.some((m) => m.text?.includes('closing thoughts'))).toBe(false);
   });
 
-  it('still goes out in a national programme with more members than SQLite takes in one query (over 32,766)', async () => {
+  // SQLite's own limit on bound values, filled in with SQLite's SQL.
+  it.skipIf(onPostgres)('still goes out in a national programme with more members than SQLite takes in one query (over 32,766)', async () => {
     w = await createWorld({ now: '2026-03-02T18:00:00.000Z' });
     await startThread(w.a.learner.api, w.a.id, 'Busy', 'so many of us');
     // 40,000 more learners in cohort B who chose no digest: they count as members, but need no mail.
-    const sqlite = w.t.ctx.database.connections.writer;
+    const sqlite = sqliteOf(w.t.ctx.database).connections.writer;
     sqlite.exec('BEGIN');
     sqlite
       .prepare(

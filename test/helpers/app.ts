@@ -1,7 +1,9 @@
-// A real app for tests: a temp SQLite file migrated like production, a manual clock, mail as .eml files.
+// A real app for tests: a temp SQLite file (or, on PostgreSQL, a database of its own) migrated like production, a
+// manual clock, mail as .eml files.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -9,6 +11,7 @@ import { buildApp } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import type { AppContext } from '../../server/context.js';
 import { createEmlTransport } from '../../server/mailer.js';
+import { createTestDatabase, databaseUrl, dropTestDatabase, onPostgres } from './engine.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -29,7 +32,7 @@ export interface TestAppOptions {
   prefix?: string;
   baseUrl?: string;
   contentDir?: string;
-  /** Reuse a database file (restart tests). */
+  /** Reuse a database file (restart tests); on PostgreSQL, the database named in the folder. */
   dir?: string;
 }
 
@@ -38,8 +41,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cc-test-'));
   const mailDir = join(dir, 'mail');
   const clock = new ManualClock(options.now ?? '2026-03-02T09:00:00.000Z');
+  const pgDatabase = onPostgres ? await postgresFor(dir) : null;
   const app = await buildApp({
     databasePath: join(dir, 'test.db'),
+    databaseUrl: pgDatabase?.url,
     clock,
     mailTransport: options.mailTransport ?? createEmlTransport(mailDir),
     baseUrl: options.baseUrl ?? 'http://cohort.test',
@@ -70,7 +75,22 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async close() {
       await app.close();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) {
+        if (pgDatabase) await dropTestDatabase(pgDatabase.name);
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
+}
+
+/** The test folder's PostgreSQL database: made on first use and named in the folder, so a restart finds it again. */
+async function postgresFor(dir: string): Promise<{ name: string; url: string }> {
+  const file = join(dir, 'postgres-database');
+  if (existsSync(file)) {
+    const name = readFileSync(file, 'utf8').trim();
+    return { name, url: databaseUrl(name) };
+  }
+  const made = await createTestDatabase();
+  writeFileSync(file, made.name);
+  return made;
 }

@@ -399,14 +399,14 @@ async function browserFor(role: MatrixRole, throwaway = false): Promise<Browser>
   return b;
 }
 
-async function send(row: Row, role: MatrixRole, ready: () => void = () => {}): Promise<LightMyRequestResponse> {
+async function send(row: Row, role: MatrixRole, ready: () => void | Promise<void> = () => {}): Promise<LightMyRequestResponse> {
   const [method, template] = row.route.split(' ');
   const me = role === 'anonymous' ? null : w.people[role];
   const built = row.req ? await row.req({ w, o, role, me, fresh }) : {};
   const url = built.url ?? fillPath(template, defaultParams(template));
   if (isApi(template) || template === '/.well-known/cohort-course/keys.json') {
     const headers: Record<string, string> = me ? { authorization: `Bearer ${me.token}` } : {};
-    ready();
+    await ready();
     if (built.file) {
       headers['content-type'] = 'multipart/form-data; boundary=mx';
       const payload = `--mx\r\nContent-Disposition: form-data; name="file"; filename="${built.file.name}"\r\nContent-Type: ${built.file.type}\r\n\r\n${built.file.content}\r\n--mx--\r\n`;
@@ -416,11 +416,11 @@ async function send(row: Row, role: MatrixRole, ready: () => void = () => {}): P
   }
   const browser = await browserFor(role, row.throwaway);
   if (method === 'GET') {
-    ready();
+    await ready();
     return browser.get(url);
   }
   const token = csrfFrom((await browser.get('/sign-in')).body) ?? csrfFrom((await browser.get('/profile')).body);
-  ready();
+  await ready();
   return browser.post(url, built.form ?? {}, { csrf: token });
 }
 
@@ -482,7 +482,7 @@ describe('authorization matrix', () => {
   it('every route × every role gets exactly the expected allow / sign-in / deny', async () => {
     const mismatches: string[] = [];
     const unsafeGets = new Set<string>();
-    const guard = new WriteGuard(w.t.ctx.database.connections.writer);
+    const guard = await WriteGuard.install(w.t.ctx.database);
     let cells = 0;
     for (const row of MATRIX) {
       for (const role of ROLES) {
@@ -492,7 +492,7 @@ describe('authorization matrix', () => {
           const [method, template] = row.route.split(' ');
           // Setup writes happen in req(); build first, then watch only the request itself.
           const res = await send(row, role, () => guard.before());
-          if (method === 'GET') for (const table of guard.changed()) unsafeGets.add(`${method} ${template} wrote ${table}`);
+          if (method === 'GET') for (const table of await guard.changed()) unsafeGets.add(`${method} ${template} wrote ${table}`);
           got = classify(res, isApi(row.route.split(' ')[1]));
           if (process.env.RELIABILITY_PROFILE && got === 'allow' && res.statusCode >= 400) console.log(`[allow-with-${res.statusCode}] ${row.route} ${row.variant ?? ''} as ${role}: ${res.body.replace(/\s+/g, ' ').slice(0, 200)}`);
         } catch (err) {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.js';
-import { openDatabase } from '../../server/db.js';
+import { openSqlite as openDatabase } from '../../server/db-sqlite.js';
 import { createEmlTransport } from '../../server/mailer.js';
 import { packageRoot } from '../../server/paths.js';
 import { startChild } from './helpers/child.js';
@@ -117,7 +117,7 @@ describe('backup and restore', () => {
   it('finishes even when another connection commits between every step of the copy', async () => {
     // The CLI is such a connection beside a busy server; a stepwise backup restarted after every commit, for ever.
     const file = join(dir, 'busy.db');
-    const source = openDatabase(file);
+    const source = await openDatabase(file);
     const writer = new Database(file);
     let writing = true;
     let writes = 0;

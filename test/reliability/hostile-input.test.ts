@@ -57,7 +57,7 @@ beforeAll(async () => {
   }
   // Besides what the guard ignores anyway: every booking attempt is counted toward the booking limits, refused or not
   // (issue #25), so a refused booking writes its attempt and nothing else.
-  guard = new WriteGuard(w.t.ctx.database.connections.writer, ['thread_reads', 'booking_attempts']);
+  guard = await WriteGuard.install(w.t.ctx.database, ['thread_reads', 'booking_attempts']);
 }, 120_000);
 
 afterAll(async () => {
@@ -78,7 +78,7 @@ function describeRequest(method: string, url: string, who: string, body: unknown
 }
 
 /** The API's promises for any answer to any input. */
-function checkApiAnswer(res: LightMyRequestResponse, label: string): void {
+async function checkApiAnswer(res: LightMyRequestResponse, label: string): Promise<void> {
   counts.api += 1;
   expect(res.statusCode, `${label} → ${res.statusCode} ${res.body.slice(0, 300)}`).toBeLessThan(500);
   if (res.statusCode >= 400) {
@@ -88,7 +88,7 @@ function checkApiAnswer(res: LightMyRequestResponse, label: string): void {
     expect(problem.status, label).toBe(res.statusCode);
     expect(typeof problem.detail === 'string' && problem.detail.trim().length > 0, `${label}: detail`).toBe(true);
     expect(typeof problem.title, label).toBe('string');
-    expect(guard.changed(), `${label} was refused (${res.statusCode}) but wrote`).toEqual([]);
+    expect(await guard.changed(), `${label} was refused (${res.statusCode}) but wrote`).toEqual([]);
   }
 }
 
@@ -151,14 +151,14 @@ describe('hostile input to the JSON API', () => {
       await fc.assert(
         fc.asyncProperty(paramArb(op), queryArb(op), body, fc.constantFrom<MatrixRole>('admin', 'admin', 'instructor', 'learner', 'learnerOther', 'anonymous'), async (params, query, payload, who) => {
           const url = urlFor(op, params, query);
-          guard.before();
+          await guard.before();
           const res = await w.t.app.inject({
             method: op.method as 'GET',
             url,
             payload,
             headers: { ...authHeader(who), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
           });
-          checkApiAnswer(res, `${op.method} ${op.path}: ${describeRequest(op.method, url, who, payload)}`);
+          await checkApiAnswer(res, `${op.method} ${op.path}: ${describeRequest(op.method, url, who, payload)}`);
         }),
         { numRuns: RUNS, endOnFailure: true },
       );
@@ -173,14 +173,14 @@ describe('hostile input to the JSON API', () => {
       for (const bad of MALFORMED_BODIES) {
         for (const who of ['admin', 'learner'] as const) {
           const url = urlFor(op, params, []);
-          guard.before();
+          await guard.before();
           const res = await w.t.app.inject({
             method: op.method as 'POST',
             url,
             payload: bad.body,
             headers: { ...authHeader(who), ...(bad.type ? { 'content-type': bad.type } : {}), ...bad.headers },
           });
-          checkApiAnswer(res, `${op.method} ${op.path} with ${bad.name} as ${who}`);
+          await checkApiAnswer(res, `${op.method} ${op.path} with ${bad.name} as ${who}`);
         }
       }
     }
@@ -193,9 +193,9 @@ describe('hostile input to the JSON API', () => {
         for (const absurd of ABSURD_IDS) {
           const params = Object.fromEntries(Object.entries(real).map(([k, v]) => [k, k === p.name ? absurd : pctEncode(String(v[0]))]));
           const url = urlFor(op, params, []);
-          guard.before();
+          await guard.before();
           const res = await w.t.app.inject({ method: op.method as 'GET', url, headers: authHeader('admin'), payload: op.method === 'GET' || op.method === 'DELETE' ? undefined : {} });
-          checkApiAnswer(res, `${op.method} ${url}`);
+          await checkApiAnswer(res, `${op.method} ${url}`);
         }
       }
     }
@@ -297,7 +297,7 @@ describe('hostile input to every form', () => {
             type = 'application/x-www-form-urlencoded';
           }
           const label = `${form.who} POST ${action} (form on ${form.page}) ${payload.slice(0, 300)}`;
-          guard.before();
+          await guard.before();
           const res = await w.t.app.inject({ method: 'POST', url: action, payload, headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': type, origin: browser.origin } });
           counts.forms += 1;
           expect(res.statusCode, `${label} → ${res.statusCode} ${res.body.slice(0, 500)}`).toBeLessThan(500);
@@ -305,7 +305,7 @@ describe('hostile input to every form', () => {
             counts.formsRefused += 1;
             expect(String(res.headers['content-type']), label).toContain('text/html');
             expect(res.body, label).toMatch(/<h1[\s>]/);
-            expect(guard.changed(), `${label} was refused (${res.statusCode}) but wrote`).toEqual([]);
+            expect(await guard.changed(), `${label} was refused (${res.statusCode}) but wrote`).toEqual([]);
           }
         }),
         { numRuns: FORM_RUNS, endOnFailure: true },
@@ -329,7 +329,7 @@ describe('hostile input to every form', () => {
       for (const url of variants) {
         for (const who of ['admin', 'learner', 'anonymous'] as const) {
           const browser = browsers.get(who)!;
-          guard.before();
+          await guard.before();
           const res =
             r.method === 'GET'
               ? await browser.get(url)
@@ -339,7 +339,7 @@ describe('hostile input to every form', () => {
           expect(res.statusCode, `${label} → ${res.body.slice(0, 300)}`).toBeLessThan(500);
           if (res.statusCode >= 400) {
             expect(String(res.headers['content-type']), label).toMatch(/text\/html|application\/problem\+json/);
-            expect(guard.changed(), `${label} was refused but wrote`).toEqual([]);
+            expect(await guard.changed(), `${label} was refused but wrote`).toEqual([]);
           }
         }
       }

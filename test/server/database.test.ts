@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, durabilityFrom, ReadOutsideTransaction } from '../../server/db.js';
+import { durabilityFrom, ReadOutsideTransaction } from '../../server/db.js';
+import { openSqlite as openDatabase } from '../../server/db-sqlite.js';
 import { users } from '../../modules/people/schema.js';
 
 describe('the SQLite database', () => {
@@ -14,8 +15,8 @@ describe('the SQLite database', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('fsyncs every commit when asked (DB_SYNCHRONOUS=full), and refuses a value it does not know', () => {
-    const database = openDatabase(join(dir, 'full.db'), { durability: durabilityFrom('FULL') });
+  it('fsyncs every commit when asked (DB_SYNCHRONOUS=full), and refuses a value it does not know', async () => {
+    const database = await openDatabase(join(dir, 'full.db'), { durability: durabilityFrom('FULL') });
     expect(database.connections.writer.pragma('synchronous', { simple: true })).toBe(2);
     database.close();
     expect(durabilityFrom(undefined)).toBe('normal');
@@ -23,9 +24,9 @@ describe('the SQLite database', () => {
     expect(() => durabilityFrom('extra')).toThrow(/DB_SYNCHRONOUS/);
   });
 
-  it('gives an index without planner statistics (as after a migration recreates it) its statistics when opened', () => {
+  it('gives an index without planner statistics (as after a migration recreates it) its statistics when opened', async () => {
     const path = join(dir, 'stats.db');
-    const first = openDatabase(path);
+    const first = await openDatabase(path);
     const users = first.connections.writer.prepare('insert into users (email, name, role, created_at) values (?, ?, ?, 0)');
     for (let i = 0; i < 300; i++) users.run(`u${i}@library.test`, `User ${i}`, 'learner');
     first.connections.writer.exec('ANALYZE');
@@ -34,13 +35,13 @@ describe('the SQLite database', () => {
     // What a migration that drops and recreates an index leaves: the index, and no statistics for it.
     first.connections.writer.exec("DELETE FROM sqlite_stat1 WHERE tbl = 'users'");
     first.close();
-    const again = openDatabase(path);
+    const again = await openDatabase(path);
     expect(statsOf(again).length).toBeGreaterThan(0);
     void again.close();
   });
 
   it('migrates an empty file, with WAL, synchronous=NORMAL, foreign keys, and a busy timeout', async () => {
-    const database = openDatabase(join(dir, 'fresh.db'));
+    const database = await openDatabase(join(dir, 'fresh.db'));
     const tables = database.connections.writer.prepare("select name from sqlite_master where type='table'").all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['users', 'auth_sessions', 'sign_in_links', 'api_tokens', 'outbox', 'cohorts', 'enrolments', '__drizzle_migrations']));
     expect(database.connections.writer.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -53,24 +54,24 @@ describe('the SQLite database', () => {
     const applied = database.connections.writer.prepare('select count(*) n from __drizzle_migrations').get() as { n: number };
     database.close();
     // Opening again applies nothing twice.
-    const again = openDatabase(join(dir, 'fresh.db'));
+    const again = await openDatabase(join(dir, 'fresh.db'));
     expect((again.connections.writer.prepare('select count(*) n from __drizzle_migrations').get() as { n: number }).n).toBe(applied.n);
     // Foreign keys are enforced.
     expect(() => again.connections.writer.prepare('insert into enrolments (cohort_id, user_id, created_at) values (999, 999, 0)').run()).toThrow(/FOREIGN KEY/);
     // Online backup produces a database that opens and passes integrity_check.
     await again.backup(join(dir, 'backup.db'));
     again.close();
-    const restored = openDatabase(join(dir, 'backup.db'));
+    const restored = await openDatabase(join(dir, 'backup.db'));
     expect(restored.connections.writer.pragma('integrity_check', { simple: true })).toBe('ok');
     restored.close();
   });
 
   describe('transactions', () => {
     const person = (n: number) => ({ email: `p${n}@library.test`, name: `P ${n}`, role: 'learner' as const, createdAt: new Date(0) });
-    const names = async (db: { select: ReturnType<typeof openDatabase>['db']['select'] }) => (await db.select({ name: users.name }).from(users).orderBy(users.id)).map((u) => u.name);
+    const names = async (db: { select: Awaited<ReturnType<typeof openDatabase>>['db']['select'] }) => (await db.select({ name: users.name }).from(users).orderBy(users.id)).map((u) => u.name);
 
     it('another request reading while a transaction is open never sees its uncommitted writes, and sees them once it commits', async () => {
-      const database = openDatabase(join(dir, 'iso.db'));
+      const database = await openDatabase(join(dir, 'iso.db'));
       let release!: () => void;
       const paused = new Promise<void>((r) => (release = r));
       let written!: () => void;
@@ -93,7 +94,7 @@ describe('the SQLite database', () => {
     });
 
     it('rolls back everything when the callback throws; a nested transaction is a savepoint that rolls back alone', async () => {
-      const database = openDatabase(join(dir, 'rollback.db'));
+      const database = await openDatabase(join(dir, 'rollback.db'));
       await expect(
         database.transaction(async (t) => {
           await t.insert(users).values(person(1));
@@ -116,7 +117,7 @@ describe('the SQLite database', () => {
     });
 
     it('runs concurrent transactions one at a time, so a read-then-write inside one is never interleaved', async () => {
-      const database = openDatabase(join(dir, 'serial.db'));
+      const database = await openDatabase(join(dir, 'serial.db'));
       await database.transaction(async (t) => void (await t.insert(users).values({ ...person(0), name: '0' })));
       const bump = () =>
         database.transaction(async (t) => {
@@ -130,7 +131,7 @@ describe('the SQLite database', () => {
     });
 
     it('refuses a read on the read connection inside a transaction (it would miss the transaction\'s own writes), and any write outside one', async () => {
-      const database = openDatabase(join(dir, 'misuse.db'));
+      const database = await openDatabase(join(dir, 'misuse.db'));
       await expect(
         database.transaction(async (t) => {
           await t.insert(users).values(person(1));
@@ -143,7 +144,7 @@ describe('the SQLite database', () => {
     });
 
     it('runs afterCommit work once the transaction has committed, outside it, and never for one that rolled back', async () => {
-      const database = openDatabase(join(dir, 'after.db'));
+      const database = await openDatabase(join(dir, 'after.db'));
       const seen: string[][] = [];
       await database.transaction(async (t) => {
         await t.insert(users).values(person(1));
@@ -165,8 +166,8 @@ describe('the SQLite database', () => {
 
     it('two instances on one file (two processes, or two apps in one) wait for each other\'s write lock without blocking the event loop', async () => {
       const file = join(dir, 'two.db');
-      const a = openDatabase(file);
-      const b = openDatabase(file);
+      const a = await openDatabase(file);
+      const b = await openDatabase(file);
       let ticks = 0;
       const timer = setInterval(() => ticks++, 5);
       // A holds its transaction open across event-loop turns while B's transactions queue for the lock.

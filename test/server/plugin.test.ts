@@ -13,13 +13,13 @@ import { insertUser, signInBrowser } from '../helpers/factories.js';
 
 describe('mounted in a host app under /learning', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cc-host-'));
-  const database = openDatabase(join(dir, 'host.db'));
   const host = Fastify();
   beforeAll(async () => {
     host.get('/', async () => ({ host: 'home' }));
     await host.register(cohortCourse, {
       prefix: '/learning',
-      database,
+      // Where to open it (a SQLite file here; a postgres:// URL works the same): the plugin opens and closes it.
+      database: join(dir, 'host.db'),
       mailTransport: createEmlTransport(join(dir, 'mail')),
       clock: new ManualClock(),
       baseUrl: 'https://library.example/learning',
@@ -30,7 +30,6 @@ describe('mounted in a host app under /learning', () => {
   });
   afterAll(async () => {
     await host.close();
-    database.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,0 +1,210 @@
+// PostgreSQL through node-postgres (`pg`), for several app instances on one database.
+//
+// Transactions run at SERIALIZABLE isolation, so they behave as if one ran after another, as on SQLite: a use case
+// that reads then writes (the last place of a cohort, a once-only certificate) needs no lock of its own. When
+// PostgreSQL refuses to commit one of two transactions that overlapped (a serialization failure or a deadlock), the
+// transaction is run again from the start, up to MAX_ATTEMPTS times.
+//
+// While PostgreSQL cannot be reached, every statement fails fast with DatabaseUnavailable (503 to the client), and the
+// pool opens new connections by itself once it is back.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import * as schema from './schema.js';
+import { postgresMigrationsDir } from './paths.js';
+import { DatabaseUnavailable, engineCode, isUnavailable, ReadOutsideTransaction, type AppDatabase, type Db, type OpenOptions, type TransactionOptions } from './db.js';
+
+export interface PostgresDatabase extends AppDatabase {
+  readonly engine: 'postgres';
+  /** The connection pool, for the reliability tests only. */
+  readonly pool: pg.Pool;
+}
+
+/** bigint (int8) values as numbers, which is what the app's columns hold (epoch milliseconds, counts, sums). */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`a bigint value beyond 2^53 cannot be read as a number: ${value}`);
+  return n;
+}
+
+const INT8 = 20;
+
+/**
+ * node-postgres reads int8 as a string, and drizzle passes its own type parsers with every query (falling back to pg's
+ * global ones). This client reads int8 as a number for this app's connections only, leaving the global parsers of a
+ * host application untouched.
+ */
+class AppClient extends pg.Client {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(...args: unknown[]): any {
+    const config = args[0] as { types?: { getTypeParser: (oid: number, format?: string) => unknown } } | null;
+    if (config && typeof config === 'object') {
+      const inner = config.types ?? pg.types;
+      args[0] = {
+        ...config,
+        types: { getTypeParser: (oid: number, format?: string) => (oid === INT8 ? parseInt8 : inner.getTypeParser(oid, format as never)) },
+      };
+    }
+    return (super.query as (...a: unknown[]) => unknown)(...args);
+  }
+}
+
+/** A number for pg_advisory_lock: migrations of this app, whichever instance runs them. */
+const MIGRATION_LOCK = 0x636f6872; // "cohr"
+
+const MAX_ATTEMPTS = 12;
+
+/** 40001 serialization_failure, 40P01 deadlock_detected: the transaction did nothing and can run again. */
+function isRetryable(err: unknown): boolean {
+  const code = engineCode(err);
+  return code === '40001' || code === '40P01';
+}
+
+interface OpenTransaction {
+  open: boolean;
+  tx: Db & { transaction: NodePgDatabase<typeof schema>['transaction'] };
+  afterCommit: Array<() => void>;
+}
+
+/** Connect to PostgreSQL at `url` and bring its schema up to date (under an advisory lock). */
+export async function openPostgres(url: string, options: OpenOptions = {}): Promise<PostgresDatabase> {
+  const poolSize = options.poolSize ?? (Number(process.env.DB_POOL_MAX) || 10);
+  const connection = {
+    connectionString: url,
+    application_name: 'cohort-course',
+    // A statement that runs this long is stuck (a lock never released): fail it rather than hold the request.
+    statement_timeout: 30_000,
+  };
+  if (options.migrate !== false) await migrateLocked(connection);
+
+  const pool = new pg.Pool({
+    ...connection,
+    Client: AppClient as unknown as typeof pg.Client,
+    max: poolSize,
+    // While PostgreSQL is unreachable, waiting for a connection ends in DatabaseUnavailable rather than a hang.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection that the server closed (a restart) is an error event on the pool: without a listener it
+  // would stop the process. The pool drops that connection and opens another when next asked.
+  pool.on('error', () => {});
+
+  const current = new AsyncLocalStorage<OpenTransaction>();
+  const inTransaction = () => current.getStore()?.open === true;
+  const readDb = drizzle({
+    client: pool,
+    schema,
+    logger: {
+      logQuery(query) {
+        if (inTransaction()) throw new ReadOutsideTransaction(query);
+      },
+    },
+  });
+  const writeDb = drizzle({ client: pool, schema });
+  const running = new Set<Promise<unknown>>();
+  let closed = false;
+
+  /** Connection failures become DatabaseUnavailable, whatever layer (pool, drizzle, pg) threw them. */
+  const unavailable = (err: unknown) => (isUnavailable(err) && !(err instanceof DatabaseUnavailable) ? new DatabaseUnavailable(err) : err);
+
+  async function once<T>(fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<{ result: T; after: Array<() => void> }> {
+    const state = { open: true, afterCommit: [] as Array<() => void> } as OpenTransaction;
+    try {
+      const result = await writeDb.transaction(
+        async (tx) => {
+          state.tx = tx as unknown as OpenTransaction['tx'];
+          try {
+            return await current.run(state, () => fn(tx as unknown as Db));
+          } finally {
+            state.open = false;
+          }
+        },
+        { isolationLevel: isolation ?? 'serializable' },
+      );
+      return { result, after: state.afterCommit };
+    } finally {
+      state.open = false;
+    }
+  }
+
+  async function run<T>(fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { result, after } = await once(fn, isolation);
+        for (const f of after) current.exit(() => setImmediate(f));
+        return result;
+      } catch (err) {
+        if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw unavailable(err);
+        // Back off a little, more each time and at random, so the transactions that collided do not collide again.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** attempt, 100)));
+      }
+    }
+  }
+
+  return {
+    engine: 'postgres',
+    pool,
+    db: readDb as unknown as Db,
+    async transaction(fn, options) {
+      const outer = current.getStore();
+      if (outer?.open) {
+        // A savepoint of the transaction in progress; its afterCommit work joins the outer list only if it commits.
+        const pending = outer.afterCommit.length;
+        try {
+          return await outer.tx.transaction(async (sp) => fn(sp as unknown as Db));
+        } catch (err) {
+          outer.afterCommit.length = pending;
+          throw err;
+        }
+      }
+      if (closed) throw new Error('the database is closed');
+      const p = run(fn, options?.isolation);
+      running.add(p);
+      try {
+        return await p;
+      } finally {
+        running.delete(p);
+      }
+    },
+    afterCommit(fn) {
+      const tx = current.getStore();
+      if (tx?.open) tx.afterCommit.push(fn);
+      else current.exit(() => setImmediate(fn));
+    },
+    async ping() {
+      try {
+        await pool.query('select 1');
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+    async backup() {
+      throw new Error('On PostgreSQL, back up with pg_dump, e.g. pg_dump --format=custom --file=cohort.dump "$DATABASE_URL" (restore with pg_restore).');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...running]);
+      await pool.end();
+    },
+  };
+}
+
+/** Apply pending migrations on one connection holding an advisory lock: instances starting together take turns. */
+async function migrateLocked(connection: pg.ClientConfig): Promise<void> {
+  const client = new AppClient({ ...connection, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new DatabaseUnavailable(err);
+  }
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migrate(drizzle({ client }), { migrationsFolder: postgresMigrationsDir });
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    await client.end().catch(() => {});
+  }
+}

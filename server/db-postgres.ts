@@ -7,13 +7,12 @@
 //
 // While PostgreSQL cannot be reached, every statement fails fast with DatabaseUnavailable (503 to the client), and the
 // pool opens new connections by itself once it is back.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import * as schema from './schema.js';
 import { postgresMigrationsDir } from './paths.js';
-import { DatabaseUnavailable, engineCode, isUnavailable, ReadOutsideTransaction, type AppDatabase, type Db, type OpenOptions, type TransactionOptions } from './db.js';
+import { DatabaseUnavailable, engineCode, isUnavailable, transactionScope, type AppDatabase, type Db, type OpenOptions, type TransactionOptions, type TransactionState } from './db.js';
 
 export interface PostgresDatabase extends AppDatabase {
   readonly engine: 'postgres';
@@ -61,10 +60,8 @@ function isRetryable(err: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
-interface OpenTransaction {
-  open: boolean;
+interface OpenTransaction extends TransactionState {
   tx: Db & { transaction: NodePgDatabase<typeof schema>['transaction'] };
-  afterCommit: Array<() => void>;
 }
 
 /** Connect to PostgreSQL at `url` and bring its schema up to date (under an advisory lock). */
@@ -90,17 +87,9 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
   // would stop the process. The pool drops that connection and opens another when next asked.
   pool.on('error', () => {});
 
-  const current = new AsyncLocalStorage<OpenTransaction>();
-  const inTransaction = () => current.getStore()?.open === true;
-  const readDb = drizzle({
-    client: pool,
-    schema,
-    logger: {
-      logQuery(query) {
-        if (inTransaction()) throw new ReadOutsideTransaction(query);
-      },
-    },
-  });
+  const scope = transactionScope<OpenTransaction>();
+  const { current } = scope;
+  const readDb = drizzle({ client: pool, schema, logger: scope.readGuard });
   const writeDb = drizzle({ client: pool, schema });
   const running = new Set<Promise<unknown>>();
   let closed = false;
@@ -110,29 +99,26 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
 
   async function once<T>(fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<{ result: T; after: Array<() => void> }> {
     const state = { open: true, afterCommit: [] as Array<() => void> } as OpenTransaction;
-    try {
-      const result = await writeDb.transaction(
-        async (tx) => {
-          state.tx = tx as unknown as OpenTransaction['tx'];
-          try {
-            return await current.run(state, () => fn(tx as unknown as Db));
-          } finally {
-            state.open = false;
-          }
-        },
-        { isolationLevel: isolation ?? 'serializable' },
-      );
-      return { result, after: state.afterCommit };
-    } finally {
-      state.open = false;
-    }
+    const result = await writeDb.transaction(
+      async (tx) => {
+        state.tx = tx as unknown as OpenTransaction['tx'];
+        try {
+          return await current.run(state, () => fn(tx as unknown as Db));
+        } finally {
+          // Closed before COMMIT, as on SQLite: work `fn` started that outlives it runs outside the transaction.
+          state.open = false;
+        }
+      },
+      { isolationLevel: isolation ?? 'serializable' },
+    );
+    return { result, after: state.afterCommit };
   }
 
   async function run<T>(fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const { result, after } = await once(fn, isolation);
-        for (const f of after) current.exit(() => setImmediate(f));
+        scope.committed(after);
         return result;
       } catch (err) {
         if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw unavailable(err);
@@ -167,11 +153,7 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
         running.delete(p);
       }
     },
-    afterCommit(fn) {
-      const tx = current.getStore();
-      if (tx?.open) tx.afterCommit.push(fn);
-      else current.exit(() => setImmediate(fn));
-    },
+    afterCommit: scope.afterCommit,
     async ping() {
       try {
         await pool.query('select 1');

@@ -4,7 +4,6 @@
 // connection behind an async mutex (BEGIN IMMEDIATE … COMMIT or ROLLBACK), and a second, read-only connection for
 // every read outside a transaction. In WAL mode the reader sees only committed data, so a request reading while
 // another request's transaction is open never sees its uncommitted writes.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,7 +12,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import * as schema from './schema.js';
 import { sqliteMigrationsDir } from './paths.js';
 import { configureConnection } from './connection.js';
-import { durabilityFrom, engineCode, ReadOutsideTransaction, type AppDatabase, type Db, type OpenOptions } from './db.js';
+import { durabilityFrom, engineCode, transactionScope, type AppDatabase, type Db, type OpenOptions, type TransactionState } from './db.js';
 import { importLegacyUploads } from './legacy-uploads.js';
 
 export interface SqliteDatabase extends AppDatabase {
@@ -66,11 +65,8 @@ function createMutex() {
 /** How long a transaction waits for another connection's write lock before it fails (as SQLite's busy timeout did). */
 const BUSY_WAIT_MS = 5000;
 
-interface OpenTransaction {
-  /** False once the transaction has ended: async work it started (a timer, a kick) runs outside it. */
-  open: boolean;
+interface OpenTransaction extends TransactionState {
   savepoints: number;
-  afterCommit: Array<() => void>;
 }
 
 /**
@@ -138,16 +134,9 @@ export async function openSqlite(path: string, options: OpenOptions = {}): Promi
   reader.pragma('query_only = ON');
   keepStatements(reader);
 
-  const current = new AsyncLocalStorage<OpenTransaction>();
-  const inTransaction = () => current.getStore()?.open === true;
-  const readDb = drizzle(reader, {
-    schema,
-    logger: {
-      logQuery(query) {
-        if (inTransaction()) throw new ReadOutsideTransaction(query);
-      },
-    },
-  });
+  const scope = transactionScope<OpenTransaction>();
+  const { current } = scope;
+  const readDb = drizzle(reader, { schema, logger: scope.readGuard });
   const mutex = createMutex();
   let closed = false;
 
@@ -186,7 +175,7 @@ export async function openSqlite(path: string, options: OpenOptions = {}): Promi
           const result = await current.run(tx, () => fn(writeDb));
           tx.open = false;
           writer.exec('COMMIT');
-          for (const after of tx.afterCommit) current.exit(() => setImmediate(after));
+          scope.committed(tx.afterCommit);
           return result;
         } catch (err) {
           tx.open = false;
@@ -197,11 +186,7 @@ export async function openSqlite(path: string, options: OpenOptions = {}): Promi
         release();
       }
     },
-    afterCommit(fn) {
-      const tx = current.getStore();
-      if (tx?.open) tx.afterCommit.push(fn);
-      else current.exit(() => setImmediate(fn));
-    },
+    afterCommit: scope.afterCommit,
     async ping() {
       reader.prepare('select 1').get();
     },

@@ -4,6 +4,7 @@
 //
 // The same table objects (server/schema.ts) build every query on both engines; PostgreSQL's tables are declared so
 // that each column takes and gives the same JavaScript values as on SQLite (server/schema-postgres.ts says how).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type * as schema from './schema.js';
 import type { Durability } from './connection.js';
@@ -119,6 +120,38 @@ export class ReadOutsideTransaction extends Error {
   constructor(query: string) {
     super(`a statement inside a transaction ran on the read connection instead of its tx: ${query.slice(0, 120)}`);
   }
+}
+
+/** What either engine keeps for the transaction in progress in an async flow. */
+export interface TransactionState {
+  /** False once the transaction has ended: async work it started (a timer, a kick) runs outside it. */
+  open: boolean;
+  afterCommit: Array<() => void>;
+}
+
+/**
+ * The per-flow bookkeeping both engines share: which transaction this async flow is in, the refusal of reads on `db`
+ * inside it (a drizzle logger for the read connection), and work queued to run once it has committed.
+ */
+export function transactionScope<T extends TransactionState>() {
+  const current = new AsyncLocalStorage<T>();
+  return {
+    current,
+    readGuard: {
+      logQuery(query: string) {
+        if (current.getStore()?.open) throw new ReadOutsideTransaction(query);
+      },
+    },
+    afterCommit(fn: () => void) {
+      const tx = current.getStore();
+      if (tx?.open) tx.afterCommit.push(fn);
+      else current.exit(() => setImmediate(fn));
+    },
+    /** Run what a committed transaction queued, each outside it. */
+    committed(queued: Array<() => void>) {
+      for (const fn of queued) current.exit(() => setImmediate(fn));
+    },
+  };
 }
 
 /**

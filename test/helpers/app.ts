@@ -1,9 +1,8 @@
 // A real app for tests: a temp SQLite file (or, on PostgreSQL, a database of its own) migrated like production, a
 // manual clock, mail as .eml files.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { existsSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
 import { simpleParser, type ParsedMail } from 'mailparser';

@@ -8,7 +8,6 @@ import type { SqliteDatabase } from '../../server/db-sqlite.js';
 /** The PostgreSQL server's URL (any database on it), or undefined on SQLite. */
 export const postgresUrl = process.env.TEST_DATABASE_URL || undefined;
 export const onPostgres = postgresUrl !== undefined;
-export const engineName = onPostgres ? 'postgres' : 'sqlite';
 
 /** The migrated database every test database is copied from (made once per run by postgres-setup.ts). */
 export const TEMPLATE = 'cc_test_template';

@@ -54,6 +54,9 @@ const MIGRATION_LOCK = 0x636f6872; // "cohr"
 
 const MAX_ATTEMPTS = 12;
 
+/** How long /healthz waits for `select 1` before it answers that the database cannot be reached. */
+const PING_TIMEOUT_MS = 2_000;
+
 /** 40001 serialization_failure, 40P01 deadlock_detected: the transaction did nothing and can run again. */
 function isRetryable(err: unknown): boolean {
   const code = engineCode(err);
@@ -156,9 +159,11 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
     afterCommit: scope.afterCommit,
     async ping() {
       try {
-        await pool.query('select 1');
+        // Bounded: through a network that drops packets without a word, a query waits for TCP to give up (minutes) and
+        // the load balancer would never hear. The pool closes the connection a ping timed out on.
+        await pool.query({ text: 'select 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig);
       } catch (err) {
-        throw unavailable(err);
+        throw err instanceof DatabaseUnavailable ? err : new DatabaseUnavailable(err);
       }
     },
     async backup() {

@@ -1,5 +1,5 @@
 // Every table as PostgreSQL sees it, as named exports, which is how drizzle-kit finds tables in a schema file.
-// test/server/schema-postgres.test.ts fails when a table of server/schema.ts is missing from this list.
+// test/server/postgres.test.ts fails when a table of server/schema.ts is missing from this list.
 import { postgresTables as t } from './schema-postgres.js';
 
 export const {

@@ -100,9 +100,9 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
   /** Connection failures become DatabaseUnavailable, whatever layer (pool, drizzle, pg) threw them. */
   const unavailable = (err: unknown) => (isUnavailable(err) && !(err instanceof DatabaseUnavailable) ? new DatabaseUnavailable(err) : err);
 
-  async function once<T>(fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<{ result: T; after: Array<() => void> }> {
+  async function once<T>(on: NodePgDatabase<typeof schema>, fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<{ result: T; after: Array<() => void> }> {
     const state = { open: true, afterCommit: [] as Array<() => void> } as OpenTransaction;
-    const result = await writeDb.transaction(
+    const result = await on.transaction(
       async (tx) => {
         state.tx = tx as unknown as OpenTransaction['tx'];
         try {
@@ -117,18 +117,43 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
     return { result, after: state.afterCommit };
   }
 
-  async function run<T>(fn: (tx: Db) => Promise<T>, isolation: TransactionOptions['isolation']): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { result, after } = await once(fn, isolation);
-        scope.committed(after);
-        return result;
-      } catch (err) {
-        if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw unavailable(err);
-        // Back off a little, more each time and at random, so the transactions that collided do not collide again.
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** attempt, 100)));
-      }
+  /** Run `attempt` on one connection holding the advisory lock for `key` (held across retries, freed after). */
+  async function inTurn<T>(key: string, attempt: (on: NodePgDatabase<typeof schema>) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw unavailable(err);
     }
+    let broken: Error | undefined;
+    try {
+      await client.query('select pg_advisory_lock(hashtext($1))', [key]);
+      return await attempt(drizzle({ client, schema }));
+    } catch (err) {
+      if (isUnavailable(err)) broken = err as Error;
+      throw unavailable(err);
+    } finally {
+      if (!broken) await client.query('select pg_advisory_unlock(hashtext($1))', [key]).catch((err: Error) => (broken = err));
+      // A connection whose lock state is unknown is closed rather than handed to the next request.
+      client.release(broken);
+    }
+  }
+
+  async function run<T>(fn: (tx: Db) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const attempts = async (on: NodePgDatabase<typeof schema>) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { result, after } = await once(on, fn, options.isolation);
+          scope.committed(after);
+          return result;
+        } catch (err) {
+          if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw unavailable(err);
+          // Back off a little, more each time and at random, so the transactions that collided do not collide again.
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** attempt, 100)));
+        }
+      }
+    };
+    return options.turn ? inTurn(options.turn, attempts) : attempts(writeDb);
   }
 
   return {
@@ -148,7 +173,7 @@ export async function openPostgres(url: string, options: OpenOptions = {}): Prom
         }
       }
       if (closed) throw new Error('the database is closed');
-      const p = run(fn, options?.isolation);
+      const p = run(fn, options);
       running.add(p);
       try {
         return await p;

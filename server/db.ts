@@ -53,6 +53,12 @@ export interface TransactionOptions {
    * would make workers on several instances fail over each other's claims. SQLite runs every transaction alone.
    */
   isolation?: 'serializable' | 'read committed';
+  /**
+   * Transactions naming the same key take turns, each starting after the one before has committed: for a hot spot
+   * many people write at once (a cohort's places). On PostgreSQL a session advisory lock taken before BEGIN, so
+   * each turn reads a fresh snapshot instead of failing serialization and retrying; SQLite runs every write alone.
+   */
+  turn?: string;
 }
 
 export interface OpenOptions {

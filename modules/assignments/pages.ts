@@ -72,7 +72,9 @@ const pages: FastifyPluginAsync = async (app) => {
     {
       for await (const part of request.parts({ limits: { fileSize: rule?.maxBytes ?? 1, files: 1 } })) {
         if (part.type === 'field') {
-          (got.fields[part.fieldname] ??= []).push(String(part.value ?? ''));
+          const value = String(part.value ?? '');
+          if (value.includes('\u0000')) throw new BadInput('must not contain the NUL character (U+0000).', part.fieldname);
+          (got.fields[part.fieldname] ??= []).push(value);
           continue;
         }
         const stream = part.file as Readable & { truncated?: boolean };

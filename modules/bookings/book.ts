@@ -175,7 +175,8 @@ export async function book(deps: BookingDeps, input: BookInput): Promise<Booking
       if (ip !== null && isRefusal(err)) return { refused: err };
       throw err;
     }
-  });
+    // Bookings for one cohort take turns: a class booking at once queues for the places instead of colliding.
+  }, { turn: `cohort ${input.cohortId} places` });
   if ('refused' in outcome) throw outcome.refused;
   return outcome.booked;
 }

@@ -95,7 +95,8 @@ export async function createPost(deps: DiscussionDeps, scope: ThreadScope, input
     await tx.update(threads).set({ lastPostAt: now }).where(eq(threads.id, thread.id));
     await deps.events.emit(tx, 'progress.changed', { cohortId: access.cohort.id, userId: access.user.id });
     return post;
-  });
+    // Posts to one thread take turns (each updates the thread's last-post time): a cohort posting at once queues.
+  }, { turn: `thread ${thread.id} posts` });
 }
 
 /** A post by id for the API, with its thread: 401 signed out, 404 unknown, 403 outside its cohort, 404 hidden from the caller. */

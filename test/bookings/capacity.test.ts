@@ -1,6 +1,5 @@
 // Capacity and the waitlist: concurrent bookings for the last places (one process and several), order, moving up.
 import { fork } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
@@ -29,7 +28,7 @@ describe('capacity', () => {
     const emails = [...Array(30).keys()].map((i) => (i % 2 ? addr('m', 'members.example') : addr('s')));
     const undo = slowTransactions(t);
     const results = await Promise.all(emails.map((e) => s.book(e, e.endsWith('members.example') ? 'member' : 'standalone'))).finally(undo);
-    expect(results.map((r) => r.statusCode)).toEqual(Array(30).fill(201));
+    expect(results.map((r) => r.statusCode), results.filter((r) => r.statusCode !== 201).map((r) => r.body).join('\n')).toEqual(Array(30).fill(201));
     const docs = results.map((r) => r.json()).sort((a, b) => a.id - b.id);
     const holding = docs.filter((d) => d.status === 'confirmed' || d.status === 'pending_payment');
     const waiting = docs.filter((d) => d.status === 'waitlisted');
@@ -60,13 +59,12 @@ describe('capacity', () => {
   });
 
   it(
-    'two other processes and this one racing on the same database file never overfill the cohort',
+    'two other processes and this one racing on the same database never overfill the cohort',
     async () => {
       const s = await setup(t, { capacity: 5 });
       const child = fileURLToPath(new URL('./race-child.ts', import.meta.url));
-      const dbPath = join(t.dir, 'test.db');
-      const spawn = (tag: string) => {
-        const p = fork(child, [dbPath, t.mailDir, String(s.cohort.id), '12', tag, NOW], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            const spawn = (tag: string) => {
+        const p = fork(child, [t.location, t.mailDir, String(s.cohort.id), '12', tag, NOW], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         const ready = new Promise<void>((resolve, reject) => {
           p.once('message', () => resolve());
           p.once('exit', (code) => reject(new Error(`race child ${tag} exited ${code}`)));

@@ -1,13 +1,13 @@
-// A second process for the capacity race: opens the same SQLite file, waits for "go", then books concurrently.
+// A second process for the capacity race: opens the same database (SQLite file or PostgreSQL URL), waits for "go", then books concurrently.
 import { join } from 'node:path';
 import { buildApp } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import { createEmlTransport } from '../../server/mailer.js';
 import { networkOf } from './setup.js';
 
-const [dbPath, mailDir, cohortId, count, tag, now] = process.argv.slice(2);
+const [location, mailDir, cohortId, count, tag, now] = process.argv.slice(2);
 const app = await buildApp({
-  databasePath: dbPath,
+  databaseUrl: location,
   clock: new ManualClock(now),
   mailTransport: createEmlTransport(join(mailDir, tag)),
   baseUrl: 'http://cohort.test',

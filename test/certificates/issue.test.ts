@@ -1,7 +1,6 @@
 // Issue mechanics: the grace edge, personal extensions, the learner's choice, once only (also across processes),
 // revocation, and the email written in the same transaction as the certificate.
 import { fork } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { certificates } from '../../modules/certificates/schema.js';
 import { enrolments } from '../../modules/cohorts/schema.js';
 import { users } from '../../modules/people/schema.js';
 import { outbox } from '../../server/outbox-schema.js';
-import type { Db } from '../../server/db.js';
+import { isUniqueViolation, type Db } from '../../server/db.js';
 import type { ProgressSources } from '../../modules/certificates/service.js';
 import type { WeekStatus } from '../../modules/certificates/rules.js';
 import { attend, certCohort, doAlmostEverything, LATE_IN_COHORT } from './helpers.js';
@@ -235,12 +234,12 @@ describe('once only', () => {
     const [first] = await all().limit(1);
     const { id: _id, ...copy } = first;
     const write = (fn: (tx: Db) => Promise<unknown>) => t.ctx.database.transaction(async (tx) => void (await fn(tx)));
-    await expect(write((tx) => tx.insert(certificates).values({ ...copy, code: 'A'.repeat(26) }))).rejects.toThrow(/UNIQUE/);
+    await expect(write((tx) => tx.insert(certificates).values({ ...copy, code: 'A'.repeat(26) }))).rejects.toSatisfy(isUniqueViolation);
     await write((tx) => tx.update(certificates).set({ revokedAt: t.clock.now() }).where(eq(certificates.id, first.id)));
     await expect(write((tx) => tx.insert(certificates).values({ ...copy, code: 'B'.repeat(26) }))).resolves.toBeUndefined();
   });
 
-  it('three processes triggering at once on one database file issue exactly one certificate', async () => {
+  it('three processes triggering at once on one database issue exactly one certificate', async () => {
     const rc = await certCohort(t);
     // The rules are met through the real modules (so the other processes see them); the wish is off until "go".
     await t.ctx.certificates.setWanted(rc.cohort.id, rc.learner.user.id, false);
@@ -251,9 +250,8 @@ describe('once only', () => {
     });
 
     const child = fileURLToPath(new URL('./race-child.ts', import.meta.url));
-    const dbPath = join(t.dir, 'test.db');
-    const spawn = (tag: string) => {
-      const p = fork(child, [dbPath, t.mailDir, String(rc.cohort.id), String(rc.learner.user.id), '20', tag, t.clock.now().toISOString()], {
+        const spawn = (tag: string) => {
+      const p = fork(child, [t.location, t.mailDir, String(rc.cohort.id), String(rc.learner.user.id), '20', tag, t.clock.now().toISOString()], {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });

@@ -1,12 +1,12 @@
-// A second process for the issue race: opens the same SQLite file, waits for "go", then fires progress changes.
+// A second process for the issue race: opens the same database (SQLite file or PostgreSQL URL), waits for "go", then fires progress changes.
 import { join } from 'node:path';
 import { buildApp } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import { createEmlTransport } from '../../server/mailer.js';
 
-const [dbPath, mailDir, cohortId, userId, count, tag, now] = process.argv.slice(2);
+const [location, mailDir, cohortId, userId, count, tag, now] = process.argv.slice(2);
 const app = await buildApp({
-  databasePath: dbPath,
+  databaseUrl: location,
   clock: new ManualClock(now),
   mailTransport: createEmlTransport(join(mailDir, tag)),
   baseUrl: 'http://cohort.test',

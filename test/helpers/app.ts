@@ -17,6 +17,8 @@ export interface TestApp {
   ctx: AppContext;
   clock: ManualClock;
   dir: string;
+  /** Where the database is: the SQLite file, or the PostgreSQL URL (for a second process on the same data). */
+  location: string;
   mailDir: string;
   /** Deliver the outbox, then return every message written so far (oldest first). */
   mails(): Promise<ParsedMail[]>;
@@ -31,19 +33,21 @@ export interface TestAppOptions {
   prefix?: string;
   baseUrl?: string;
   contentDir?: string;
-  /** Reuse a database file (restart tests); on PostgreSQL, the database named in the folder. */
+  /** Reuse a database file (restart tests, a second instance); on PostgreSQL, the database named in the folder. */
   dir?: string;
+  /** Share another app's clock (a second instance of the same deployment). */
+  clock?: ManualClock;
 }
 
 /** Build the real app on a fresh database file. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'cc-test-'));
   const mailDir = join(dir, 'mail');
-  const clock = new ManualClock(options.now ?? '2026-03-02T09:00:00.000Z');
+  const clock = options.clock ?? new ManualClock(options.now ?? '2026-03-02T09:00:00.000Z');
   const pgDatabase = onPostgres ? await postgresFor(dir) : null;
+  const location = pgDatabase?.url ?? join(dir, 'test.db');
   const app = await buildApp({
-    databasePath: join(dir, 'test.db'),
-    databaseUrl: pgDatabase?.url,
+    databaseUrl: location,
     clock,
     mailTransport: options.mailTransport ?? createEmlTransport(mailDir),
     baseUrl: options.baseUrl ?? 'http://cohort.test',
@@ -67,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ctx,
     clock,
     dir,
+    location,
     mailDir,
     mails: readAll,
     async mailsTo(email) {

@@ -10,7 +10,6 @@ import { apiAs, Browser } from '../helpers/http.js';
 import { insertCohort, insertUser } from '../helpers/factories.js';
 import { outbox } from '../../server/outbox-schema.js';
 import { buildApp } from '../../server/app.js';
-import { join } from 'node:path';
 import { retryDelayMs } from '../../server/mailer.js';
 
 let t: TestApp;
@@ -165,9 +164,9 @@ describe('mail during an SMTP outage', () => {
     await smtp.start();
     t.clock.advance({ ms: retryDelayMs(1) });
 
-    // A second instance (another machine) on the same database file and clock.
+    // A second instance (another machine) on the same database and clock.
     const second = await buildApp({
-      databasePath: join(t.dir, 'test.db'),
+      databaseUrl: t.location,
       clock: t.clock,
       mailTransport: smtpTransport(),
       baseUrl: 'http://cohort.test',

@@ -94,6 +94,15 @@ describe('starting threads and posting', () => {
     expect(badPost.json().detail).toContain('body');
   });
 
+  it('refuses text with a NUL character (which PostgreSQL cannot store) with 400 naming the field, and writes nothing', async () => {
+    const url = `/api/v1/cohorts/${w.a.id}/threads`;
+    const before = (await w.a.learner.api('GET', url)).json().length;
+    const nul = await w.a.learner.api('POST', url, { title: 'Fine', body: 'a\u0000b' });
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().detail).toMatch(/body.*NUL/);
+    expect((await w.a.learner.api('GET', url)).json()).toHaveLength(before);
+  });
+
   it('signed-out callers get 401 on every route', async () => {
     const threadId = await startThread(w.a.learner.api, w.a.id);
     const postId = (await w.t.ctx.db.select().from(posts))[0].id;

@@ -35,6 +35,14 @@ const INT8 = 20;
  * host application untouched.
  */
 class AppClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // The server ending a connection that a request holds between two statements (a restart: 57P01) is an error event
+    // on the client, which would stop the process without a listener. The next statement on it fails instead (503),
+    // and the pool discards a connection that is no longer queryable when it comes back.
+    this.on('error', () => {});
+  }
+
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(...args: unknown[]): any {
     const config = args[0] as { types?: { getTypeParser: (oid: number, format?: string) => unknown } } | null;

@@ -30,7 +30,9 @@ export interface ChildServer {
 }
 
 export interface ChildOptions {
-  databasePath: string;
+  /** The SQLite file (DATABASE_PATH), unless databaseUrl (DATABASE_URL, PostgreSQL) is given. */
+  databasePath?: string;
+  databaseUrl?: string;
   mailDir: string;
   env?: Record<string, string>;
   /** How long to wait for /healthz (default 60 s). */
@@ -59,7 +61,7 @@ async function startOn(port: number, opts: ChildOptions): Promise<ChildServer> {
       ...start.env,
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      DATABASE_PATH: opts.databasePath,
+      ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : { DATABASE_PATH: opts.databasePath ?? '' }),
       MAIL_DIR: opts.mailDir,
       PORT: String(port),
       HOST: '127.0.0.1',

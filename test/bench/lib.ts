@@ -55,7 +55,7 @@ export async function startChild(
 }
 
 /** CPU seconds a process has used so far (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 per second)
 }
@@ -88,7 +88,8 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export interface LoadOptions {
-  url: string;
+  /** One server, or several: autocannon gives connection i to url i mod n, so each serves an equal share. */
+  url: string | string[];
   connections?: number;
   duration?: number;
   /** Requests rotated across connections (autocannon `requests`). */
@@ -98,7 +99,8 @@ export interface LoadOptions {
 /** Run autocannon and return its summary. */
 export async function load(opts: LoadOptions): Promise<autocannon.Result> {
   return autocannon({
-    url: opts.url,
+    // autocannon takes a list of URLs (its README), though its types name a string only.
+    url: opts.url as string,
     connections: opts.connections ?? 50,
     duration: opts.duration ?? Number(process.env.BENCH_SECONDS ?? 5),
     requests: opts.requests,

@@ -51,15 +51,12 @@ function recipient(m: ParsedMail): string {
   return (to?.value[0]?.address ?? '').toLowerCase();
 }
 
-function outboxStatus() {
-  return Object.fromEntries(
-    t.ctx.db
-      .select({ status: outbox.status, n: sql<number>`count(*)` })
-      .from(outbox)
-      .groupBy(outbox.status)
-      .all()
-      .map((r) => [r.status, r.n]),
-  );
+async function outboxStatus() {
+  const rows = await t.ctx.db
+    .select({ status: outbox.status, n: sql<number>`count(*)` })
+    .from(outbox)
+    .groupBy(outbox.status);
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
 describe('mail during an SMTP outage', () => {
@@ -75,15 +72,15 @@ describe('mail during an SMTP outage', () => {
       expect(await drain()).toMatchObject({ sent: 0 });
       t.clock.advance({ minutes: 1 });
     }
-    expect(outboxStatus()).toEqual({ pending: 30 });
+    expect(await outboxStatus()).toEqual({ pending: 30 });
     // Each message was tried as the worker ticked; the early ones several times, by their backoff.
-    const attempts = t.ctx.db.select({ attempts: outbox.attempts }).from(outbox).all().map((r) => r.attempts);
+    const attempts = (await t.ctx.db.select({ attempts: outbox.attempts }).from(outbox)).map((r) => r.attempts);
     expect(Math.min(...attempts)).toBeGreaterThanOrEqual(1);
     expect(Math.max(...attempts)).toBeLessThanOrEqual(6);
 
     // Ticks inside the backoff do not retry; each message is tried again once its backoff has passed.
     expect((await drain()).sent).toBe(0);
-    const rows = t.ctx.db.select().from(outbox).all();
+    const rows = (await t.ctx.db.select().from(outbox));
     expect(rows.every((r) => r.status === 'pending' && r.lastError && r.nextAttemptAt.getTime() > t.clock.now().getTime())).toBe(true);
     expect(await drain()).toEqual({ sent: 0, failed: 0 });
     expect(smtp.received).toHaveLength(0);
@@ -108,7 +105,7 @@ describe('mail during an SMTP outage', () => {
     const byRecipient = countBy(smtp.received, (m) => `${recipient(m)}|${m.subject}`);
     expect(byRecipient.size).toBe(30);
     for (const p of people) expect(byRecipient.get(`${p.email}|Your sign-in link`), p.email).toBe(1);
-    expect(outboxStatus()).toEqual({ sent: 30 });
+    expect(await outboxStatus()).toEqual({ sent: 30 });
 
     // The newest delayed link still signs its person in (it is younger than the 15-minute lifetime).
     const last = people[people.length - 1];
@@ -137,7 +134,7 @@ describe('mail during an SMTP outage', () => {
     }
     const learners = await Promise.all(Array.from({ length: 5 }, () => insertUser(t)));
     for (const l of learners) expect((await new Browser(t.app).post('/sign-in', { email: l.email }, { fromPage: '/sign-in' })).statusCode).toBe(200);
-    const queued = t.ctx.db.select().from(outbox).all();
+    const queued = (await t.ctx.db.select().from(outbox));
     expect(queued.length).toBeGreaterThanOrEqual(booked.length + learners.length);
     expect(await drain()).toMatchObject({ sent: 0 });
 
@@ -182,6 +179,6 @@ describe('mail during an SMTP outage', () => {
     expect(smtp.received).toHaveLength(40);
     expect(new Set(smtp.received.map((m) => m.messageId)).size).toBe(40);
     expect(new Set(smtp.received.map((m) => `${recipient(m)}|${m.subject}`)).size).toBe(40);
-    expect(t.ctx.db.select().from(outbox).where(eq(outbox.status, 'sent')).all()).toHaveLength(40);
+    expect(await t.ctx.db.select().from(outbox).where(eq(outbox.status, 'sent'))).toHaveLength(40);
   });
 });

@@ -115,8 +115,8 @@ describe('stored cross-site scripting', () => {
     expect([...new Set(problems)]).toEqual([]);
   });
 
-  it('no email carries script either (names and reasons go into mail)', () => {
-    const mails = w.t.ctx.db.select({ to: outbox.to, subject: outbox.subject, html: outbox.html }).from(outbox).all();
+  it('no email carries script either (names and reasons go into mail)', async () => {
+    const mails = await w.t.ctx.db.select({ to: outbox.to, subject: outbox.subject, html: outbox.html }).from(outbox);
     expect(mails.length).toBeGreaterThan(3);
     expect(mails.flatMap((m) => scriptIn(m.html).map((p) => `${m.to} "${m.subject}": ${p}`))).toEqual([]);
   });

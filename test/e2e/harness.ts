@@ -1,6 +1,5 @@
 // Browser-test harness: the real server on a real database file, Debian's Chromium, axe on every page, phone checks, failure screenshots.
 import { createHash } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { buildApp } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
+import { freePort } from '../helpers/ports.js';
 import type { AppContext } from '../../server/context.js';
 import { createEmlTransport } from '../../server/mailer.js';
 
@@ -48,17 +48,6 @@ export interface E2EServer {
   close(): Promise<void>;
 }
 
-/** A free TCP port on the loopback interface (the base URL must be known before the app is built). */
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Start the real server, in-process, on a fresh SQLite file, with a manual clock and mail written as .eml files. */
 export async function startServer(opts: { now?: string } = {}): Promise<E2EServer> {

@@ -19,6 +19,7 @@ import { multipartBody, PDF_BYTES } from '../assignments/helpers.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { email, enrolLearner, insertCohort } from '../helpers/factories.js';
 import { csrfFrom } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
 
 const NGINX = '/usr/sbin/nginx';
 const hasNginx = existsSync(NGINX);
@@ -54,15 +55,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
     clearTimeout(timer);
   }
   running.delete(child);
-}
-
-/** A port nothing listens on now (for nginx, which binds it itself). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const portOf = (t: TestApp) => (t.app.server.address() as AddressInfo).port;

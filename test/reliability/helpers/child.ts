@@ -1,21 +1,10 @@
 // The real standalone server as a child process, started as `npm start` starts it (the compiled dist/, with the same
 // node flags; the reliability project builds it once before its tests), for crash and restart tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { packageRoot } from '../../../server/paths.js';
+import { freePort } from '../../helpers/ports.js';
 import { startCommand } from '../../helpers/start-command.js';
 
-/** A TCP port that was free a moment ago (the server is told to listen on it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ChildServer {
   proc: ChildProcess;

@@ -2,8 +2,8 @@
 // database server itself and so must not share the suite's server with other test files.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { freePort } from '../../helpers/ports.js';
 import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,14 +15,6 @@ export function postgresBin(): string | null {
   } catch {
     return null;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 export interface Cluster {

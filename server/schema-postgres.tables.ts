@@ -6,9 +6,10 @@ export const {
   users, authSessions, signInLinks, apiTokens,
   cohorts, cohortInstructors, enrolments, weekOverrides, weekOpenNotices,
   liveSessions, attendance, calendarFeeds,
-  members, bookings, bookingAttempts, bookingEvents,
+  members, bookings, bookingAttempts, bookingEvents, orders, orderSeats,
   threads, posts, threadReads, discussionDigests,
   submissions, submissionVersions, submissionFiles, fileContents, reviews, extensions, dueReminders,
   certificates, signingKeys, certificateNudges,
+  billingDocuments, documentCounters, paymentEvents,
   outbox, jobLeases,
 } = t;

@@ -7,3 +7,4 @@ export * from '../modules/bookings/schema.js';
 export * from '../modules/discussions/schema.js';
 export * from '../modules/assignments/schema.js';
 export * from '../modules/certificates/schema.js';
+export * from '../modules/payments/schema.js';

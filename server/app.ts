@@ -28,6 +28,8 @@ import sessions from '../modules/sessions/index.js';
 import assignments from '../modules/assignments/index.js';
 import discussions from '../modules/discussions/index.js';
 import certificates from '../modules/certificates/index.js';
+import payments from '../modules/payments/index.js';
+import { DEFAULT_SELLER, type PaymentSettings } from '../modules/payments/model.js';
 
 export interface CohortCourseOptions {
   /**
@@ -50,6 +52,8 @@ export interface CohortCourseOptions {
   workers?: boolean;
   /** Cache compiled templates (default true; false re-reads templates on each request, for template work). */
   cacheTemplates?: boolean;
+  /** Seller details, Stripe and the checkout hold (default: invoices only, DEFAULT_SELLER, 30 minutes). */
+  payments?: Partial<PaymentSettings>;
   /** Receives the application context once the plugin has booted (services, clock, database). */
   expose?: (ctx: AppContext) => void;
 }
@@ -61,7 +65,7 @@ declare module 'fastify' {
 }
 
 /** The modules in registration order: each may use the services of those before it. */
-const MODULES = [people, courses, cohorts, sessions, bookings, assignments, discussions, certificates];
+const MODULES = [people, courses, cohorts, sessions, bookings, payments, assignments, discussions, certificates];
 
 /** The plugin. Not wrapped in fastify-plugin on purpose: a host's `prefix` must apply and our hooks stay inside. */
 /**
@@ -107,6 +111,7 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
       log: fastify.log,
     }),
     contentDir: opts.contentDir ?? defaultContentDir,
+    paymentSettings: { seller: DEFAULT_SELLER, stripe: null, holdMinutes: 30, ...opts.payments },
   } as AppContext;
   fastify.decorate('cc', ctx);
 

@@ -6,6 +6,7 @@ import nodemailer from 'nodemailer';
 import type { BuildAppOptions } from './app.js';
 import { durabilityFrom, isPostgresUrl, type Durability } from './db.js';
 import { createEmlTransport } from './mailer.js';
+import { DEFAULT_SELLER, type PaymentSettings } from '../modules/payments/model.js';
 
 export interface Config {
   port: number;
@@ -23,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** SQLite synchronous setting: normal (default) or full (an fsync per commit). */
   durability: Durability;
+  /** Seller details for invoices, Stripe (card payments) when both keys are set, the checkout hold. */
+  payments: PaymentSettings;
 }
 
 function port(value: string | undefined): number {
@@ -51,6 +54,46 @@ function sessionSecret(env: NodeJS.ProcessEnv, databasePath: string, databaseUrl
   return secret;
 }
 
+function intIn(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number ${min}..${max}, got "${raw}"`);
+  return n;
+}
+
+/**
+ * Payments: the seller printed on invoices (SELLER_NAME, SELLER_ADDRESS with "\n" between lines, SELLER_EMAIL,
+ * SELLER_VAT_NUMBER), VAT_RATE in percent (prices include it; unset: VAT not charged, VAT_EXEMPT_REASON says why),
+ * INVOICE_PAYMENT_TERMS_DAYS, INVOICE_HOW_TO_PAY; card payments when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are
+ * both set; CHECKOUT_HOLD_MINUTES.
+ */
+function paymentSettings(env: NodeJS.ProcessEnv): PaymentSettings {
+  const secretKey = env.STRIPE_SECRET_KEY?.trim() || '';
+  const webhookSecret = env.STRIPE_WEBHOOK_SECRET?.trim() || '';
+  if (Boolean(secretKey) !== Boolean(webhookSecret)) throw new Error('Card payments need both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or neither, for invoices only)');
+  let vatRateBp: number | null = null;
+  if (env.VAT_RATE) {
+    const rate = Number(env.VAT_RATE);
+    if (!Number.isFinite(rate) || rate < 0 || rate > 100) throw new Error(`VAT_RATE must be a percentage 0..100, got "${env.VAT_RATE}"`);
+    vatRateBp = Math.round(rate * 100);
+  }
+  return {
+    seller: {
+      name: env.SELLER_NAME || DEFAULT_SELLER.name,
+      address: (env.SELLER_ADDRESS ?? DEFAULT_SELLER.address).replace(/\\n/g, '\n'),
+      email: env.SELLER_EMAIL || DEFAULT_SELLER.email,
+      vatNumber: env.SELLER_VAT_NUMBER || null,
+      vatRateBp,
+      vatExemptReason: env.VAT_EXEMPT_REASON || DEFAULT_SELLER.vatExemptReason,
+      paymentTermsDays: intIn(env, 'INVOICE_PAYMENT_TERMS_DAYS', DEFAULT_SELLER.paymentTermsDays, 0, 365),
+      howToPay: (env.INVOICE_HOW_TO_PAY || DEFAULT_SELLER.howToPay).replace(/\\n/g, '\n'),
+    },
+    stripe: secretKey ? { secretKey, webhookSecret } : null,
+    holdMinutes: intIn(env, 'CHECKOUT_HOLD_MINUTES', 30, 5, 24 * 60),
+  };
+}
+
 /** Read the configuration from environment variables; every one has a working default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const host = env.HOST || '127.0.0.1';
@@ -77,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionSecret: sessionSecret(env, databasePath, databaseUrl),
     logLevel: env.LOG_LEVEL || 'info',
     durability: durabilityFrom(env.DB_SYNCHRONOUS),
+    payments: paymentSettings(env),
   };
 }
 
@@ -90,6 +134,7 @@ export function appOptions(config: Config): BuildAppOptions {
     contentDir: config.contentDir,
     sessionSecret: config.sessionSecret,
     mailFrom: config.mailFrom,
+    payments: config.payments,
     mailTransport: config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : createEmlTransport(config.mailDir),
   };
 }

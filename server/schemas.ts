@@ -1,5 +1,6 @@
 // Shared TypeBox schemas: problem+json responses, ids, money.
 import { Type } from 'typebox';
+import { CURRENCIES, type Currency } from '../modules/courses/content.js';
 
 export const Problem = Type.Object(
   {
@@ -17,6 +18,11 @@ export function problemResponses(...statuses: number[]): Record<number, typeof P
   return Object.fromEntries(statuses.map((s) => [s, Problem]));
 }
 
-export const Money = Type.Object({ amountMinor: Type.Integer(), currency: Type.Literal('GBP') });
+/** An amount in the currency's ISO 4217 minor units (19500 GBP = £195.00). */
+export const Money = Type.Object({
+  amountMinor: Type.Integer({ description: "in the currency's minor units (pence, cents)" }),
+  // Unsafe for `type: string` next to the enum: OpenAPI readers and fast-json-stringify both want it.
+  currency: Type.Unsafe<Currency>({ type: 'string', enum: [...CURRENCIES], description: 'ISO 4217 code' }),
+});
 export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
 export const Instant = Type.String({ format: 'date-time' });

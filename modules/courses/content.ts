@@ -5,7 +5,11 @@ import matter from 'gray-matter';
 import YAML from 'yaml';
 import { renderMarkdown } from '../../server/markdown.js';
 
-export interface Money { amountMinor: number; currency: 'GBP' }
+/** The currencies a price may be in (ISO 4217 codes, upper case); payments and bookings take the list from here. */
+export const CURRENCIES = ['GBP', 'USD', 'EUR', 'CAD', 'AUD'] as const;
+export type Currency = (typeof CURRENCIES)[number];
+/** An amount in the currency's minor units (pence, cents), as ISO 4217 defines them. */
+export interface Money { amountMinor: number; currency: Currency }
 export interface Reading { title: string; url: string | null; note: string | null }
 export interface Prompt { id: string; label: string; help: string | null; maxLength: number }
 export interface AssignmentOption { id: string; label: string; description: string | null }
@@ -213,7 +217,8 @@ function readCourse(slug: string, doc: Obj, c: Checker, weekCount: number, weeks
   if (priceObj) {
     c.noUnknownKeys(priceObj, 'price', ['amountMinor', 'currency']);
     const amountMinor = c.int(priceObj, 'amountMinor', { min: 0 }, 'price');
-    const currency = c.oneOf(priceObj, 'currency', ['GBP'] as const, 'price');
+    // Exact codes only: "gbp" is refused rather than guessed, like every other enumerated field.
+    const currency = c.oneOf(priceObj, 'currency', CURRENCIES, 'price');
     price = { amountMinor: amountMinor ?? 0, currency: currency ?? 'GBP' };
   }
 

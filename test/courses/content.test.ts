@@ -218,6 +218,13 @@ describe('a valid course folder', () => {
     fs.writeFileSync(path.join(dir, 'README.md'), '# Content\n');
     expect([...loadCourses(dir).keys()]).toEqual(['cataloguing']);
   });
+
+  it('may be priced in USD, EUR, CAD or AUD, in that currency\'s minor units', () => {
+    for (const currency of ['USD', 'EUR', 'CAD', 'AUD'] as const) {
+      const yaml = COURSE_YAML.replace('{ amountMinor: 9900, currency: GBP }', `{ amountMinor: 25000, currency: ${currency} }`);
+      expect(loadCourses(contentDir({ 'course.yaml': yaml })).get('cataloguing')!.price).toEqual({ amountMinor: 25000, currency });
+    }
+  });
 });
 
 describe('bad content is refused, naming the file and the field', () => {
@@ -283,9 +290,11 @@ describe('bad content is refused, naming the file and the field', () => {
     expect(err.problems.map((p) => p.field)).toEqual(['sessions[0].weekday', 'sessions[0].time', 'sessions[0].durationMinutes']);
   });
 
-  it('a price in a currency other than GBP', () => {
-    expectProblem(contentDir({ 'course.yaml': COURSE_YAML.replace('currency: GBP', 'currency: USD') }),
-      'content/cataloguing/course.yaml', 'price.currency', /must be GBP/);
+  it('a price in a currency we do not sell in, or a code in lower case', () => {
+    expectProblem(contentDir({ 'course.yaml': COURSE_YAML.replace('currency: GBP', 'currency: JPY') }),
+      'content/cataloguing/course.yaml', 'price.currency', /must be one of GBP, USD, EUR, CAD, AUD \(got "JPY"\)/);
+    expectProblem(contentDir({ 'course.yaml': COURSE_YAML.replace('currency: GBP', 'currency: gbp') }),
+      'content/cataloguing/course.yaml', 'price.currency', /must be one of .*\(got "gbp"\)/);
   });
 
   it('a price that is not a whole number of pence', () => {
@@ -357,7 +366,7 @@ describe('bad content is refused, naming the file and the field', () => {
 
   it('and every problem is listed at once, one per line', () => {
     const dir = contentDir({
-      'course.yaml': COURSE_YAML.replace('currency: GBP', 'currency: EUR'),
+      'course.yaml': COURSE_YAML.replace('currency: GBP', 'currency: JPY'),
       'weeks/01.md': WEEK_1.replace('id: gaps', 'id: users'),
     });
     const err = loadError(dir);

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { readerLocale } from '../../server/locale.js';
 import { Money } from '../../server/schemas.js';
 import { courseView } from './view-models.js';
 
@@ -22,8 +23,10 @@ const routes: FastifyPluginAsync = async (app) => {
     async () => courses.list().map((c) => courses.summary(c)),
   );
 
-  fastify.get('/', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.page('courses/catalogue', { title: 'Courses', courses: courses.list().map(courseView) });
+  // The API gives prices raw ({ amountMinor, currency }); pages format them for the reader's Accept-Language.
+  fastify.get('/', { schema: { hide: true } }, async (request, reply) => {
+    const locale = readerLocale(request);
+    return reply.page('courses/catalogue', { title: 'Courses', courses: courses.list().map((c) => courseView(c, locale)) });
   });
 };
 export default routes;

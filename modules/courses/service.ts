@@ -1,24 +1,61 @@
 // The course catalogue: course files loaded and validated once at start.
 import { NotFound } from '../../server/errors.js';
-import { loadCourses, type Course } from './content.js';
+import { loadCourses, type Course, type Currency, type Money } from './content.js';
 
 export interface CourseSummary {
   slug: string;
   title: string;
   weeks: number;
-  price: { amountMinor: number; currency: 'GBP' };
+  /** Raw: the API leaves formatting to its caller. */
+  price: Money;
 }
 
+/** The locale a price is shown in when the reader's is not known: one where the currency is at home. */
+const DEFAULT_LOCALES: Record<Currency, string> = { GBP: 'en-GB', USD: 'en-US', EUR: 'en-IE', CAD: 'en-CA', AUD: 'en-AU' };
+const FALLBACK_LOCALE = 'en-GB';
+/**
+ * Formatters by "locale currency": building one costs more than a whole page. Locales come from request headers,
+ * so the cache is capped; past the cap the oldest entry goes (Map keeps insertion order).
+ */
+const MAX_FORMATS = 100;
 const moneyFormats = new Map<string, Intl.NumberFormat>();
+const minorDigits = new Map<string, number>();
 
-/** Format minor units as "£195.00" (one formatter per currency: building one costs more than a whole page). */
-export function formatMoney(money: { amountMinor: number; currency: string }): string {
-  let f = moneyFormats.get(money.currency);
+function moneyFormat(locale: string, currency: string): Intl.NumberFormat {
+  const key = `${locale} ${currency}`;
+  let f = moneyFormats.get(key);
   if (!f) {
-    f = new Intl.NumberFormat('en-GB', { style: 'currency', currency: money.currency });
-    moneyFormats.set(money.currency, f);
+    f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    if (moneyFormats.size >= MAX_FORMATS) moneyFormats.delete(moneyFormats.keys().next().value!);
+    moneyFormats.set(key, f);
   }
-  return f.format(money.amountMinor / 100);
+  return f;
+}
+
+/** The currency's ISO 4217 minor units (2 for all of ours; 0 for JPY), as Intl knows them, not assumed to be 100. */
+function digitsOf(currency: string): number {
+  let d = minorDigits.get(currency);
+  if (d === undefined) {
+    d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    minorDigits.set(currency, d);
+  }
+  return d;
+}
+
+/**
+ * Format minor units for a reader: "£195.00", or "250,00 $" for de-DE. Without a locale (or with one Intl refuses),
+ * the currency's home locale, so GBP stays "£195.00".
+ */
+export function formatMoney(money: { amountMinor: number; currency: string }, locale?: string | null): string {
+  const home = DEFAULT_LOCALES[money.currency as Currency] ?? FALLBACK_LOCALE;
+  let f: Intl.NumberFormat;
+  try {
+    f = moneyFormat(locale || home, money.currency);
+  } catch (err) {
+    if (!(err instanceof RangeError) || !locale) throw err;
+    f = moneyFormat(home, money.currency);
+  }
+  return f.format(money.amountMinor / 10 ** digitsOf(money.currency));
 }
 
 export interface CourseDeps {

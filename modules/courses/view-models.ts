@@ -7,14 +7,18 @@ const weekdayNames = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'
 
 const views = new WeakMap<Course, ReturnType<typeof buildCourseView>>();
 
-/** The page model of a course card and course page (made once per course: course files do not change while running). */
-export function courseView(c: Course) {
+/**
+ * The page model of a course card and course page, with the price in the reader's locale (from readerLocale;
+ * null or absent: the currency's home locale). The rest is made once per course: course files do not change while
+ * running.
+ */
+export function courseView(c: Course, locale?: string | null) {
   let v = views.get(c);
   if (!v) {
     v = buildCourseView(c);
     views.set(c, v);
   }
-  return v;
+  return locale ? { ...v, price: formatMoney(c.price, locale) } : v;
 }
 
 function buildCourseView(c: Course) {

@@ -23,6 +23,11 @@ export const TooLarge = createError<[string]>('CC_TOO_LARGE', '%s', 413);
 export const UnsupportedMediaType = createError<[string]>('CC_UNSUPPORTED_MEDIA_TYPE', '%s', 415);
 export const DomainRule = createError<[string]>('CC_DOMAIN_RULE', '%s', 422);
 export const TooManyRequests = createError<[string]>('CC_TOO_MANY', '%s', 429);
+/**
+ * 503: the payment provider (Stripe) cannot be reached or is failing just now, after the SDK's own retries. The
+ * calls are made with idempotency keys, so trying again in a minute cannot charge or refund twice.
+ */
+export const PaymentProviderUnavailable = createError<[string, { cause: unknown }?]>('CC_PAYMENT_PROVIDER_UNAVAILABLE', '%s', 503);
 
 /** Short titles for problem+json and error pages, by status. */
 export const STATUS_TITLES: Record<number, string> = {

@@ -10,7 +10,8 @@ import { formatMoney } from '../courses/service.js';
 import { bookings, type BookingKind } from './schema.js';
 import { memberMatch } from './members.js';
 import { countAttempt, forgetAttempts } from './attempts.js';
-import { fillPlaces, logEvent, mail, nextQueueSeq, placeFor, positions, view, waitlist } from './queue.js';
+import { logEvent, mail, nextQueueSeq, positions, view, waitlist } from './queue.js';
+import { fillPlaces, placeFor } from './places.js';
 import { ACTIVE, BOOKING_ADDRESS_KEPT_HOURS, STATUS_LABELS, type BookingDeps, type BookingView } from './model.js';
 
 export interface BookInput {
@@ -52,13 +53,14 @@ async function freshAnswer(
     name: sent.name,
     kind: sent.kind,
     status,
-    price: { amountMinor: sent.priceMinor, currency: 'GBP' },
+    price: { amountMinor: sent.priceMinor, currency: cohort.course.price.currency },
     paymentReference: null,
     paidAt: null,
     certificate: sent.certificate,
     waitlistPosition: status === 'waitlisted' ? (await waitlist(tx, cohort.id)).length + 1 : null,
     refund: 'none',
     cancelReason: null,
+    orderId: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -149,7 +151,7 @@ export async function book(deps: BookingDeps, input: BookInput): Promise<Booking
             kind: input.kind,
             status,
             priceMinor,
-            currency: 'GBP',
+            currency: cohort.course.price.currency,
             certificateWanted: certificate,
             queueSeq: await nextQueueSeq(sp, cohort.id),
             bookedBy: input.actor?.id ?? null,

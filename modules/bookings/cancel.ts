@@ -2,7 +2,9 @@
 import { Conflict, Forbidden } from '../../server/errors.js';
 import type { User } from '../people/service.js';
 import type { RefundState } from './schema.js';
-import { fillPlaces, logEvent, mail, row, update, view } from './queue.js';
+import { logEvent, mail, row, update, view } from './queue.js';
+import { fillPlaces } from './places.js';
+import { reopenSeatOf } from './seats.js';
 import { HOLDS_PLACE, type BookingDeps, type BookingView } from './model.js';
 
 /**
@@ -20,13 +22,15 @@ export async function cancel(deps: BookingDeps, id: number, actor: User, note?: 
     if (!isAdmin && clock.now().getTime() >= cohort.timeline.startsAt.getTime()) {
       throw new Conflict('The course has started, so this booking can no longer be cancelled online. Please contact us.');
     }
-    const refund: RefundState = b.paymentReference && b.priceMinor > 0 ? 'due' : 'none';
+    // A seat's booking was paid for on its order: cancelling it refunds nothing itself and gives the seat back to the buyer.
+    const refund: RefundState = !b.orderId && b.paymentReference && b.priceMinor > 0 ? 'due' : 'none';
     const done = await update(deps, tx, id, { status: 'cancelled', cancelReason: 'cancelled', refundState: refund });
     if (b.status === 'confirmed') await cohorts.withdraw(tx, b.cohortId, b.userId);
+    if (b.orderId) await reopenSeatOf(tx, b.id);
     const why = [note?.trim().replace(/([^.!?])$/, '$1.'), refund === 'due' ? 'Refund due.' : null].filter(Boolean).join(' ') || null;
     await logEvent(deps, tx, b, actor.id, 'cancelled', b.status, 'cancelled', why);
     await mail(deps, tx, done, cohort, 'cancelled', 'Booking cancelled', { refundDue: refund === 'due', released: false, byAdmin: isAdmin && actor.id !== b.userId });
-    if (HOLDS_PLACE.includes(b.status)) await fillPlaces(deps, tx, cohort);
+    if (HOLDS_PLACE.includes(b.status) && !b.orderId) await fillPlaces(deps, tx, cohort);
     return view(tx, id);
   });
 }

@@ -6,10 +6,12 @@ import type { PeopleService } from '../people/service.js';
 import type { CourseService } from '../courses/service.js';
 import type { CohortService } from '../cohorts/service.js';
 import type { Money } from '../courses/content.js';
-import type { bookings, members, BookingKind, BookingStatus, RefundState } from './schema.js';
+import type { bookings, members, orders, orderSeats, BookingKind, BookingStatus, OrderStatus, PaymentMethod, RefundState } from './schema.js';
 
 export type BookingRow = typeof bookings.$inferSelect;
 export type MemberRow = typeof members.$inferSelect;
+export type OrderRow = typeof orders.$inferSelect;
+export type SeatRow = typeof orderSeats.$inferSelect;
 
 /** What the bookings module is built from: infrastructure and the services of the modules it uses. */
 export interface BookingDeps extends Infrastructure {
@@ -36,6 +38,43 @@ export interface BookingView {
   refund: RefundState;
   /** 'released' when an admin released it unpaid; 'cancelled' otherwise; null while active. */
   cancelReason: 'cancelled' | 'released' | null;
+  /** The order whose seat this booking fills (its buyer paid for it), or null. */
+  orderId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A seat of an order: open, assigned to a person (who gets their booking once the order is paid), or booked. */
+export interface SeatView {
+  id: number;
+  seatNo: number;
+  email: string | null;
+  name: string | null;
+  status: 'open' | 'assigned' | 'booked';
+  bookingId: number | null;
+}
+
+/** An order as the API returns it and pages show it. */
+export interface OrderView {
+  id: number;
+  cohortId: number;
+  status: OrderStatus;
+  quantity: number;
+  payment: PaymentMethod;
+  buyer: { id: number; email: string; name: string; organisation: string | null; address: string | null; poNumber: string | null };
+  unit: Money;
+  total: Money;
+  /** 1-based place in the cohort's queue while the order waits, else null. */
+  waitlistPosition: number | null;
+  /** A card order's hold on its places ends then, unless paid. */
+  holdExpiresAt: Date | null;
+  stripeSessionId: string | null;
+  paymentReference: string | null;
+  paidAt: Date | null;
+  refund: RefundState;
+  refundedMinor: number;
+  cancelReason: OrderRow['cancelReason'];
+  seats: SeatView[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -66,6 +105,13 @@ export interface ImportReport {
 export const HOLDS_PLACE: BookingStatus[] = ['pending_payment', 'confirmed'];
 /** Statuses of a live booking (one per person and cohort). */
 export const ACTIVE: BookingStatus[] = ['pending_payment', 'confirmed', 'waitlisted'];
+/** The most places one order may buy (a team, not a whole cohort; an admin books larger groups by hand). */
+export const ORDER_MAX_QUANTITY = 100;
+/**
+ * How long an order that moved up from the waitlist holds its places for payment by card: the buyer learns of it by
+ * email, so minutes (as at checkout) would be too short.
+ */
+export const MOVED_UP_HOLD_HOURS = 48;
 /** Rows a member import may hold. */
 export const IMPORT_MAX_ROWS = 10_000;
 /**

@@ -3,7 +3,8 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { BadInput, Conflict } from '../../server/errors.js';
 import type { User } from '../people/service.js';
 import { bookings } from './schema.js';
-import { fillPlaces, logEvent, mail, nextQueueSeq, placeFor, positions, row, update, view } from './queue.js';
+import { logEvent, mail, nextQueueSeq, positions, row, update, view } from './queue.js';
+import { fillPlaces, placeFor } from './places.js';
 import { ACTIVE, type BookingDeps, type BookingView } from './model.js';
 
 /**
@@ -19,6 +20,7 @@ export async function recordPayment(deps: BookingDeps, id: number, reference: st
     const b = await row(tx, id);
     const cohort = await cohorts.get(b.cohortId, tx);
     if (b.kind === 'member') throw new Conflict('Member bookings are free; there is no payment to record.');
+    if (b.orderId) throw new Conflict(`This place is a seat of order ${b.orderId}; record the payment on the order.`);
     if (b.paymentReference) throw new Conflict(`Payment is already recorded for this booking (reference ${b.paymentReference}).`);
     const now = clock.now();
     if (b.status === 'pending_payment') {

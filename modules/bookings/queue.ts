@@ -1,14 +1,15 @@
 // A cohort's queue of bookings and the steps every transition shares: places held, the waitlist in order, moving up,
 // the history row and the email. Every function here runs on the `tx` it is given (or the read connection).
-import { and, asc, eq, inArray, max } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, max, sql } from 'drizzle-orm';
 import type { Db } from '../../server/db.js';
 import { NotFound } from '../../server/errors.js';
 import { formatDay } from '../../server/time.js';
 import { users } from '../people/schema.js';
 import type { Cohort } from '../cohorts/service.js';
 import { formatMoney } from '../courses/service.js';
-import { bookingEvents, bookings, type BookingKind, type BookingStatus } from './schema.js';
-import { HOLDS_PLACE, type BookingDeps, type BookingRow, type BookingView } from './model.js';
+import type { Money } from '../courses/content.js';
+import { bookingEvents, bookings, orders, type BookingStatus } from './schema.js';
+import { HOLDS_PLACE, type BookingDeps, type BookingRow, type BookingView, type OrderRow } from './model.js';
 
 /** The booking row, or 404. */
 export async function row(q: Db, id: number): Promise<BookingRow> {
@@ -17,34 +18,58 @@ export async function row(q: Db, id: number): Promise<BookingRow> {
   return b;
 }
 
-/** Places held in the cohort (awaiting payment or confirmed). */
-export async function heldCount(q: Db, cohortId: number): Promise<number> {
-  return q.$count(bookings, and(eq(bookings.cohortId, cohortId), inArray(bookings.status, HOLDS_PLACE)));
+/** The order row, or 404. */
+export async function orderRow(q: Db, id: number): Promise<OrderRow> {
+  const [o] = await q.select().from(orders).where(eq(orders.id, id)).limit(1);
+  if (!o) throw new NotFound('Order');
+  return o;
 }
 
-/** The cohort's waitlisted bookings, first in line first. */
-export function waitlist(q: Db, cohortId: number): Promise<BookingRow[]> {
-  return q
+/**
+ * Places held in the cohort: single bookings awaiting payment or confirmed, and every order's whole quantity while it
+ * holds its places (a seat's own booking is not counted again: its order holds the place).
+ */
+export async function heldCount(q: Db, cohortId: number): Promise<number> {
+  const singles = await q.$count(bookings, and(eq(bookings.cohortId, cohortId), inArray(bookings.status, HOLDS_PLACE), isNull(bookings.orderId)));
+  const [o] = await q
+    .select({ n: sql<number>`coalesce(sum(${orders.quantity}), 0)` })
+    .from(orders)
+    .where(and(eq(orders.cohortId, cohortId), inArray(orders.status, HOLDS_PLACE)));
+  return singles + Number(o?.n ?? 0);
+}
+
+/** One place in the cohort's queue: a single booking, or an order waiting as a whole. */
+export type QueueEntry = { booking: BookingRow; order?: undefined; seq: number } | { order: OrderRow; booking?: undefined; seq: number };
+
+/** The cohort's waitlist, first in line first: single bookings and whole orders, in one order (queueSeq). */
+export async function waitlist(q: Db, cohortId: number): Promise<QueueEntry[]> {
+  const singles = await q
     .select()
     .from(bookings)
-    .where(and(eq(bookings.cohortId, cohortId), eq(bookings.status, 'waitlisted')))
-    .orderBy(asc(bookings.queueSeq), asc(bookings.id));
+    .where(and(eq(bookings.cohortId, cohortId), eq(bookings.status, 'waitlisted'), isNull(bookings.orderId)));
+  const whole = await q.select().from(orders).where(and(eq(orders.cohortId, cohortId), eq(orders.status, 'waitlisted')));
+  const entries: QueueEntry[] = [...singles.map((b) => ({ booking: b, seq: b.queueSeq })), ...whole.map((o) => ({ order: o, seq: o.queueSeq }))];
+  // queueSeq is unique across both within a cohort (nextQueueSeq); ids break ties from before orders existed.
+  return entries.sort((a, b) => a.seq - b.seq || (a.booking?.id ?? a.order!.id) - (b.booking?.id ?? b.order!.id));
 }
 
-/** The queue number for a booking joining (or re-joining) the cohort's queue now: after every other. */
+/** The queue number for a booking or order joining (or re-joining) the cohort's queue now: after every other. */
 export async function nextQueueSeq(q: Db, cohortId: number): Promise<number> {
   const [r] = await q.select({ m: max(bookings.queueSeq) }).from(bookings).where(eq(bookings.cohortId, cohortId));
-  return Number(r?.m ?? 0) + 1;
+  const [o] = await q.select({ m: max(orders.queueSeq) }).from(orders).where(eq(orders.cohortId, cohortId));
+  return Math.max(Number(r?.m ?? 0), Number(o?.m ?? 0)) + 1;
+}
+
+/** Each waitlisted single booking's and order's 1-based place in the queue. */
+export async function queuePositions(q: Db, cohortId: number): Promise<{ bookings: Map<number, number>; orders: Map<number, number> }> {
+  const out = { bookings: new Map<number, number>(), orders: new Map<number, number>() };
+  (await waitlist(q, cohortId)).forEach((e, i) => (e.booking ? out.bookings.set(e.booking.id, i + 1) : out.orders.set(e.order!.id, i + 1)));
+  return out;
 }
 
 /** Each waitlisted booking's 1-based place in the queue, by booking id. */
 export async function positions(q: Db, cohortId: number): Promise<Map<number, number>> {
-  const waiting = await q
-    .select({ id: bookings.id })
-    .from(bookings)
-    .where(and(eq(bookings.cohortId, cohortId), eq(bookings.status, 'waitlisted')))
-    .orderBy(asc(bookings.queueSeq), asc(bookings.id));
-  return new Map(waiting.map((b, i) => [b.id, i + 1]));
+  return (await queuePositions(q, cohortId)).bookings;
 }
 
 function toView(b: BookingRow, user: { email: string; name: string }, pos: Map<number, number> | undefined): BookingView {
@@ -56,7 +81,8 @@ function toView(b: BookingRow, user: { email: string; name: string }, pos: Map<n
     name: user.name,
     kind: b.kind,
     status: b.status,
-    price: { amountMinor: b.priceMinor, currency: 'GBP' },
+    price: { amountMinor: b.priceMinor, currency: b.currency as Money['currency'] },
+    orderId: b.orderId,
     paymentReference: b.paymentReference,
     paidAt: b.paidAt,
     certificate: b.certificateWanted,
@@ -140,24 +166,42 @@ export async function mail(
   await deps.mailer.enqueue(tx, { to: user.email, subject: `${subject}: ${cohort.course.title}`, template: `bookings-${template}`, data: { ...data, ...extra } });
 }
 
-/** Where a booking lands now: a place if one is free and nobody queues ahead, else the waitlist. */
-export async function placeFor(tx: Db, cohort: Cohort, kind: BookingKind, paid: boolean): Promise<BookingStatus> {
-  const free = (await heldCount(tx, cohort.id)) < cohort.capacity && (await waitlist(tx, cohort.id)).length === 0;
-  if (!free) return 'waitlisted';
-  return kind === 'member' || paid ? 'confirmed' : 'pending_payment';
+/** Change an order (its updatedAt with it) and return the row as it now is. */
+export async function updateOrder({ clock }: BookingDeps, tx: Db, id: number, patch: Partial<OrderRow>): Promise<OrderRow> {
+  const [o] = await tx.update(orders).set({ ...patch, updatedAt: clock.now() }).where(eq(orders.id, id)).returning();
+  return o;
 }
 
-/** Move waitlisted bookings up, in order, while places are free (not after the cohort has ended). */
-export async function fillPlaces(deps: BookingDeps, tx: Db, cohort: Cohort): Promise<void> {
-  if (deps.clock.now().getTime() >= cohort.timeline.endsAt.getTime()) return;
-  let held = await heldCount(tx, cohort.id);
-  for (const b of await waitlist(tx, cohort.id)) {
-    if (held >= cohort.capacity) break;
-    const to: BookingStatus = b.kind === 'member' || b.paymentReference ? 'confirmed' : 'pending_payment';
-    const moved = await update(deps, tx, b.id, { status: to });
-    if (to === 'confirmed') await deps.cohorts.enrol(tx, cohort.id, b.userId, b.certificateWanted);
-    await logEvent(deps, tx, b, null, 'moved_up', 'waitlisted', to, 'A place became free.');
-    await mail(deps, tx, moved, cohort, 'moved-up', 'A place is yours', { confirmed: to === 'confirmed', pending: to === 'pending_payment' });
-    held++;
-  }
+/** Queue an email to an order's buyer about the order (template bookings-order, `what` says which message). */
+export async function mailBuyer(
+  deps: BookingDeps,
+  tx: Db,
+  o: OrderRow,
+  cohort: Cohort,
+  what: 'received' | 'waitlisted' | 'moved-up' | 'paid' | 'cancelled' | 'expired',
+  subject: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const buyer = await deps.people.get(o.buyerId, tx);
+  const zone = buyer.timezone ?? cohort.timezone;
+  await deps.mailer.enqueue(tx, {
+    to: o.buyerEmail,
+    subject: `${subject}: ${cohort.course.title}`,
+    template: 'bookings-order',
+    data: {
+      name: o.buyerName || o.buyerEmail,
+      orderId: o.id,
+      courseTitle: cohort.course.title,
+      starts: formatDay(cohort.timeline.startsAt, zone),
+      ends: formatDay(cohort.timeline.endsAt, zone),
+      zone,
+      quantity: o.quantity,
+      places: o.quantity === 1 ? '1 place' : `${o.quantity} places`,
+      total: formatMoney({ amountMinor: o.totalMinor, currency: o.currency }),
+      card: o.payment === 'card',
+      orderUrl: `${deps.baseUrl}/orders/${o.id}`,
+      [what.replace('-', '')]: true,
+      ...extra,
+    },
+  });
 }

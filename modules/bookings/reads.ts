@@ -68,7 +68,8 @@ export async function counts({ database }: BookingDeps, cohort: Cohort): Promise
     .groupBy(bookings.status);
   const by = { pending_payment: 0, confirmed: 0, waitlisted: 0, cancelled: 0 } as Record<BookingStatus, number>;
   for (const r of rows) by[r.status] = Number(r.n);
-  const held = by.pending_payment + by.confirmed;
+  // Orders hold their whole quantity, whoever sits in their seats (a seat's booking is counted by status above too).
+  const held = await heldCount(database.db, cohort.id);
   return { ...by, held, capacity: cohort.capacity, placesLeft: Math.max(0, cohort.capacity - held) };
 }
 

@@ -11,7 +11,9 @@ import { book, forgetAddresses, type BookInput } from './book.js';
 import { recordPayment } from './payments.js';
 import { cancel, refund, release } from './cancel.js';
 import { counts, csv, get, getFor, history, listForCohort, listForUser, needingAttention, placesLeft } from './reads.js';
-import { fillPlaces } from './queue.js';
+import { fillPlaces } from './places.js';
+import { cancelOrder, cardRefundsDue, endHold, lapsedHolds, orderByStripe, orderFor, orderRowFor, ordersForBuyer, ordersForCohort, orderView, payOrder, placeOrder, recordRefund, setCheckoutSession, type OrderInput, type Payment } from './orders.js';
+import { assignSeat, claimSeat, newClaimLink, orderForClaim, type SeatInput } from './seats.js';
 
 export {
   ACTIVE,
@@ -20,10 +22,14 @@ export {
   BOOKINGS_PER_IP_PER_HOUR,
   HOLDS_PLACE,
   IMPORT_MAX_ROWS,
+  MOVED_UP_HOLD_HOURS,
   normaliseDomain,
+  ORDER_MAX_QUANTITY,
   STATUS_LABELS,
 } from './model.js';
-export type { BookingDeps, BookingEventView, BookingRow, BookingView, ImportReport, MemberRow, MemberView } from './model.js';
+export type { BookingDeps, BookingEventView, BookingRow, BookingView, ImportReport, MemberRow, MemberView, OrderRow, OrderView, SeatView } from './model.js';
+export type { OrderInput, Payment } from './orders.js';
+export type { SeatInput } from './seats.js';
 export type { BookInput } from './book.js';
 export type { BookingCounts } from './reads.js';
 
@@ -58,6 +64,45 @@ export function createBookingService(deps: BookingDeps) {
     release: (id: number, actor: User) => release(deps, id, actor),
     /** Mark a cancelled paid booking's refund as made (admin); 409 unless a refund is due. */
     refund: (id: number, actor: User, note?: string) => refund(deps, id, actor, note),
+
+    // ---- orders of several places, and their seats ----
+
+    /** Place an order: its places held as a whole, or the whole order on the waitlist (orders.ts has every rule). */
+    placeOrder: (input: OrderInput) => placeOrder(deps, input),
+    /** Record an order's payment (an admin's invoice reference, or Stripe's webhook). */
+    payOrder: (id: number, payment: Payment) => payOrder(deps, id, payment),
+    /** Cancel an order (its buyer until the start, an admin at any time); its seats' bookings end with it. */
+    cancelOrder: (id: number, actor: User, note?: string) => cancelOrder(deps, id, actor, note),
+    /** End an unpaid order's hold (it ran out, Checkout expired, or Checkout could not start); null when nothing changed. */
+    endHold: (id: number, reason: 'expired' | 'payment_failed') => endHold(deps, id, reason),
+    /** Unpaid card orders whose hold has run out by `now`. */
+    lapsedHolds: (now: Date) => lapsedHolds(deps, now),
+    /** Remember an order's Checkout Session. */
+    setCheckoutSession: (id: number, sessionId: string) => setCheckoutSession(deps, id, sessionId),
+    /** Record money refunded on an order. */
+    recordRefund: (id: number, amountMinor: number) => recordRefund(deps, id, amountMinor),
+    /** Card orders with a refund due. */
+    cardRefundsDue: () => cardRefundsDue(deps),
+    /** Put a person in a seat (the buyer or an admin); reassigning before the start cancels the first person's booking. */
+    assignSeat: (orderId: number, seatId: number, input: SeatInput, actor: User) => assignSeat(deps, orderId, seatId, input, actor),
+    /** Make (or replace) an order's claim link; returns its secret. */
+    newClaimLink: (orderId: number, actor: User) => newClaimLink(deps, orderId, actor),
+    /** The order a claim link belongs to (404 when unknown or cancelled). */
+    orderForClaim: (token: string) => orderForClaim(deps.database.db, token),
+    /** Take the first open seat of a claim link's order. */
+    claimSeat: (token: string, input: SeatInput) => claimSeat(deps, token, input),
+    /** An order for its buyer or an admin (404 for anyone else). */
+    orderFor: (user: User, id: number) => orderFor(deps, user, id),
+    /** The order row for its buyer or an admin (404 for anyone else). */
+    orderRowFor: (user: User, id: number) => orderRowFor(deps, user, id),
+    /** An order as a view, for whoever has been allowed to see it. */
+    orderView: (id: number) => orderView(deps.database.db, id),
+    /** A cohort's orders (admins). */
+    ordersForCohort: (cohortId: number) => ordersForCohort(deps, cohortId),
+    /** The orders a person bought. */
+    ordersForBuyer: (userId: number) => ordersForBuyer(deps, userId),
+    /** The order of a Checkout Session or payment intent, or null. */
+    orderByStripe: (ref: { sessionId?: string; paymentIntent?: string }) => orderByStripe(deps, ref),
 
     // ---- reading ----
 

@@ -67,8 +67,8 @@ async function byEmail(q: Db, email: string): Promise<User | undefined> {
 export function createPeopleService({ database, clock, mailer, baseUrl }: PeopleDeps) {
   const service = {
     /** The user with this address, or undefined. */
-    async findByEmail(email: string): Promise<User | undefined> {
-      return byEmail(database.db, normaliseEmail(email));
+    async findByEmail(email: string, q: Db = database.db): Promise<User | undefined> {
+      return byEmail(q, normaliseEmail(email));
     },
 
     /** The user with this id, or throws 404. Inside a transaction, pass its `tx`. */

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { Forbidden } from '../../server/errors.js';
 import { requireRole, requireUser } from '../../server/plugins/auth.js';
 import { courseView } from '../courses/view-models.js';
+import { readerLocale } from '../../server/locale.js';
 import type { CohortAccess } from './service.js';
 import { STATE_LABELS, dates, keyDates, myCard, pageId, pageWeek, weekPlan, type OwnDates } from './view-models.js';
 
@@ -53,7 +54,7 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.get('/courses/:slug', { schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
     const course = ctx.courses.get(request.params.slug);
     const upcoming = await cohorts.upcomingForCourse(course.slug, request.user);
-    return reply.page('courses/course', { title: course.title, course: courseView(course), cohorts: upcoming });
+    return reply.page('courses/course', { title: course.title, course: courseView(course, readerLocale(request)), cohorts: upcoming });
   });
 
   // ---- learners (and everyone in the cohort) ----

@@ -33,6 +33,8 @@ export function describeError(error: FastifyError & { validation?: unknown[] }):
   if (isUnavailable(error)) return { status: 503, detail: 'The database cannot be reached just now. Nothing was changed; try again in a minute.' };
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, detail: error.message };
+  // A service we depend on is down (the catalogue's own 503s, e.g. the payment provider): say so, not "our side".
+  if (status === 503 && error.code?.startsWith('CC_')) return { status, detail: error.message };
   return { status: 500, detail: 'Something went wrong on our side. It has been logged; please try again.' };
 }
 
@@ -91,7 +93,7 @@ export default fp(
       else request.log.info({ code: error.code, status }, detail);
       if (status === 503) {
         reply.header('retry-after', '30');
-        return send(request, reply, status, detail, { code: 'CC_DATABASE_UNAVAILABLE' });
+        return send(request, reply, status, detail, { code: error.code?.startsWith('CC_') ? error.code : 'CC_DATABASE_UNAVAILABLE' });
       }
       const extra = error.code?.startsWith('CC_') || error.code?.startsWith('FST_') ? { code: error.code } : undefined;
       return send(request, reply, status, detail, extra);

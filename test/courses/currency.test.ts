@@ -75,7 +75,10 @@ describe('a course priced in US dollars', () => {
     expect(await page('/courses/strategic-planning')).toContain('· $250.00 standalone');
   });
 
-  it.todo("shows the course page's price in the reader's locale (modules/cohorts/pages.ts must pass readerLocale(request) to courseView)");
+  it("shows the course page's price in the reader's locale", async () => {
+    expect(await page('/courses/strategic-planning', 'de-DE')).toContain(`· 250,00${NBSP}$ standalone`);
+    expect(await page('/courses/strategic-planning', 'en-US')).toContain('· $250.00 standalone');
+  });
 
   it('leaves a GBP course at £195.00, and formats it for a German reader too', async () => {
     expect(await page('/')).toContain('· £195.00 standalone');

@@ -139,3 +139,47 @@ export interface StripeGateway {
 export interface PaymentDeps extends Infrastructure {
   settings: PaymentSettings;
 }
+
+/** Printed numbers: a prefix per kind and the kind's sequence number, six digits or more (INV-000042). */
+export const DOCUMENT_PREFIXES: Record<DocumentKind, string> = { invoice: 'INV', receipt: 'RCT', credit_note: 'CRN' };
+export const DOCUMENT_TITLES: Record<DocumentKind, string> = { invoice: 'Invoice', receipt: 'Receipt', credit_note: 'Credit note' };
+
+/**
+ * Everything a document prints, frozen when it is issued (billing_documents.body): later changes to the seller's
+ * settings or the order do not change a document already issued. Dates are calendar dates, YYYY-MM-DD (UTC).
+ * A credit note's amounts are what it credits, as positive numbers.
+ */
+export interface DocumentBody {
+  kind: DocumentKind;
+  number: string;
+  seller: { name: string; address: string; email: string; vatNumber: string | null };
+  buyer: BillingParty;
+  poNumber: string | null;
+  lines: DocumentLine[];
+  currency: Currency;
+  netMinor: number;
+  vatMinor: number;
+  totalMinor: number;
+  /** The rate charged (basis points), or null when VAT is not charged. */
+  vatRateBp: number | null;
+  /** "Prices include VAT at 20%." or "VAT not applicable: the seller is not registered for VAT". */
+  vatWording: string;
+  issueDate: string;
+  /** An invoice to be paid: the issue date plus the seller's payment terms; null otherwise. */
+  dueDate: string | null;
+  payment: 'card' | 'invoice';
+  /** An invoice to be paid: the seller's instructions; an order paid by card: "Paid by card"; else null. */
+  howToPay: string | null;
+  /** A receipt: the payment it acknowledges, and the day it was paid. */
+  paymentReference: string | null;
+  paidDate: string | null;
+  /** A receipt or credit note: the invoice it relates to, by number. */
+  relatesTo: string | null;
+  /** A credit note: why. */
+  reason: string | null;
+}
+
+/** An issued document with what it prints, for its PDF. */
+export interface DocumentRow extends DocumentView {
+  body: DocumentBody;
+}

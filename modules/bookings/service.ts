@@ -12,6 +12,7 @@ import { recordPayment } from './payments.js';
 import { cancel, refund, release } from './cancel.js';
 import { counts, csv, get, getFor, history, listForCohort, listForUser, needingAttention, placesLeft } from './reads.js';
 import { fillPlaces } from './places.js';
+import { orderRow } from './queue.js';
 import { cancelOrder, cardRefundsDue, endHold, lapsedHolds, orderByStripe, orderFor, orderRowFor, ordersForBuyer, ordersForCohort, orderView, payOrder, placeOrder, recordRefund, setCheckoutSession, type OrderInput, type Payment } from './orders.js';
 import { assignSeat, claimSeat, newClaimLink, orderForClaim, type SeatInput } from './seats.js';
 
@@ -95,6 +96,8 @@ export function createBookingService(deps: BookingDeps) {
     orderFor: (user: User, id: number) => orderFor(deps, user, id),
     /** The order row for its buyer or an admin (404 for anyone else). */
     orderRowFor: (user: User, id: number) => orderRowFor(deps, user, id),
+    /** The order row (404 when unknown), for the payment steps that act for the system rather than a person. */
+    orderRow: (id: number) => orderRow(deps.database.db, id),
     /** An order as a view, for whoever has been allowed to see it. */
     orderView: (id: number) => orderView(deps.database.db, id),
     /** A cohort's orders (admins). */

@@ -2,8 +2,9 @@
 import type { Infrastructure } from '../../server/infrastructure.js';
 import type { DocumentKind } from './schema.js';
 
-export const CURRENCIES = ['GBP', 'USD', 'EUR', 'CAD', 'AUD'] as const;
-export type Currency = (typeof CURRENCIES)[number];
+import type { Currency } from '../courses/content.js';
+
+export { CURRENCIES, type Currency } from '../courses/content.js';
 
 /** Who sells, as printed on every invoice, receipt and credit note (from SELLER_* and VAT_* settings). */
 export interface SellerSettings {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { buildApp } from '../../server/app.js';
+import { buildApp, type BuildAppOptions } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import type { AppContext } from '../../server/context.js';
 import { createEmlTransport } from '../../server/mailer.js';
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   dir?: string;
   /** Share another app's clock (a second instance of the same deployment). */
   clock?: ManualClock;
+  /** Seller, Stripe (e.g. the stand-in's settings) and hold time. */
+  payments?: BuildAppOptions['payments'];
 }
 
 /** Build the real app on a fresh database file. */
@@ -53,6 +55,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     baseUrl: options.baseUrl ?? 'http://cohort.test',
     contentDir: options.contentDir,
     prefix: options.prefix,
+    payments: options.payments,
     workers: false,
   });
   const ctx = app.cc;

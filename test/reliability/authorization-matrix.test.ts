@@ -144,6 +144,45 @@ const MATRIX: Row[] = [
   { route: 'POST /admin/bookings/:id/cancel', allow: ADMIN, req: async (c) => ({ url: `/admin/bookings/${await c.fresh.booking()}/cancel`, form: {} }) },
   { route: 'POST /admin/bookings/:id/refund', allow: ADMIN, req: async (c) => ({ url: `/admin/bookings/${await c.fresh.refundDue()}/refund`, form: {} }) },
 
+  // checkout (orders of places, seats, documents); a stranger's order is nobody else's business (404), an own order is its buyer's
+  { route: 'POST /api/v1/cohorts/:id/orders', allow: ANYONE, req: () => ({ json: { buyer: { email: unique('buyer'), name: 'Bea Buyer' }, quantity: 1, payment: 'invoice' } }) },
+  { route: 'GET /api/v1/cohorts/:id/orders', allow: ADMIN },
+  { route: 'GET /api/v1/orders/:id', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}` }) },
+  { route: 'GET /api/v1/orders/:id', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}` }) },
+  { route: 'POST /api/v1/orders/:id/seats/:seatId', variant: "a stranger's order", allow: ADMIN, req: async (c) => {
+    const o = await c.fresh.order();
+    return { url: `/api/v1/orders/${o.id}/seats/${o.seatId}`, json: { email: unique('seat'), name: 'Sam Seat' } };
+  } },
+  { route: 'POST /api/v1/orders/:id/seats/:seatId', variant: 'own order', allow: OWNER, req: async (c) => {
+    const o = await c.fresh.order(c);
+    return { url: `/api/v1/orders/${o.id}/seats/${o.seatId}`, json: { email: unique('seat'), name: 'Sam Seat' } };
+  } },
+  { route: 'POST /api/v1/orders/:id/claim-link', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/claim-link` }) },
+  { route: 'POST /api/v1/orders/:id/claim-link', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/claim-link` }) },
+  // Card payments are off in this app: its buyer is told so (409, reached), anyone else learns nothing (404).
+  { route: 'POST /api/v1/orders/:id/checkout', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/checkout` }) },
+  { route: 'POST /api/v1/orders/:id/checkout', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/checkout` }) },
+  { route: 'POST /api/v1/orders/:id/cancel', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/cancel`, json: {} }) },
+  { route: 'POST /api/v1/orders/:id/cancel', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/cancel`, json: {} }) },
+  { route: 'POST /api/v1/orders/:id/payment', allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/payment`, json: { reference: 'PO-55' } }) },
+  { route: 'GET /api/v1/orders/:id/documents', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/documents` }) },
+  { route: 'GET /api/v1/orders/:id/documents', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/documents` }) },
+  { route: 'GET /api/v1/orders/:id/invoice.pdf', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/invoice.pdf` }) },
+  { route: 'GET /api/v1/orders/:id/invoice.pdf', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/invoice.pdf` }) },
+  { route: 'GET /api/v1/orders/:id/receipt.pdf', variant: "a stranger's paid order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(null, true)).id}/receipt.pdf` }) },
+  { route: 'GET /api/v1/orders/:id/receipt.pdf', variant: 'own paid order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c, true)).id}/receipt.pdf` }) },
+  { route: 'GET /api/v1/orders/:id/documents/:documentId.pdf', variant: "a stranger's order", allow: ADMIN, req: async (c) => {
+    const o = await c.fresh.order();
+    return { url: `/api/v1/orders/${o.id}/documents/${o.invoiceId}.pdf` };
+  } },
+  { route: 'GET /api/v1/orders/:id/documents/:documentId.pdf', variant: 'own order', allow: OWNER, req: async (c) => {
+    const o = await c.fresh.order(c);
+    return { url: `/api/v1/orders/${o.id}/documents/${o.invoiceId}.pdf` };
+  } },
+  { route: 'GET /api/v1/documents.csv', allow: ADMIN },
+  // Stripe's webhook is not set up in this app (no Stripe keys): 400 to everyone, whoever they are.
+  { route: 'POST /api/v1/payments/stripe/webhook', allow: NOBODY, expect: { anonymous: 'invalid', learnerOther: 'invalid', instructorOther: 'invalid', learner: 'invalid', instructor: 'invalid', admin: 'invalid' }, req: () => ({ json: { id: 'evt_1', type: 'checkout.session.completed' } }) },
+
   // sessions
   { route: 'GET /api/v1/cohorts/:id/sessions', allow: MEMBERS },
   { route: 'GET /api/v1/sessions/:id', allow: MEMBERS },
@@ -249,6 +288,8 @@ const MATRIX: Row[] = [
 // ---- fresh objects for writes, so each cell acts on its own ----
 interface Fresh {
   booking(): Promise<number>;
+  /** An invoice order of two places in a new cohort, bought by the caller (c) or a stranger; paid when asked. */
+  order(c?: Cell | null, paid?: boolean): Promise<{ id: number; seatId: number; invoiceId: number }>;
   /** A paid booking, then cancelled: a refund is due. */
   refundDue(): Promise<number>;
   ownBooking(c: Cell): Promise<number>;
@@ -276,6 +317,14 @@ function freshHelpers(w: World, o: Objects): Fresh {
   const fresh: Fresh = {
     async booking() {
       return must(await admin('POST', `/api/v1/cohorts/${w.cohortA}/bookings`, { email: unique('stranger'), name: 'Stan Ger', kind: 'standalone' }), 'booking').id;
+    },
+    async order(c, paid) {
+      const email = c ? (c.me?.email ?? unique('anon-buyer')) : unique('stranger-buyer');
+      const cohort = must(await admin('POST', '/api/v1/cohorts', { course: 'strategic-planning', startDate: '2026-05-04', timezone: 'Europe/London', capacity: 5, instructors: [] }), 'cohort').id;
+      const o = must(await admin('POST', `/api/v1/cohorts/${cohort}/orders`, { buyer: { email, name: 'Bea Buyer' }, quantity: 2, payment: 'invoice' }), 'order');
+      if (paid) must(await admin('POST', `/api/v1/orders/${o.id}/payment`, { reference: 'BACS-1' }), 'order payment');
+      const docs = must(await admin('GET', `/api/v1/orders/${o.id}/documents`), 'documents');
+      return { id: o.id, seatId: o.seats[0].id, invoiceId: docs[0].id };
     },
     async refundDue() {
       const id = await fresh.booking();

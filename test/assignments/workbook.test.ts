@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { setupCohort } from './helpers.js';
+import { pdfPages } from '../helpers/pdf.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -9,16 +10,10 @@ beforeEach(async () => {
 });
 afterEach(async () => t.close());
 
-/** Every page's text, joined (pdfjs, as a reader would extract it). */
+/** Every page's text, joined, and how many pages. */
 async function pdfText(bytes: Buffer): Promise<{ text: string; pages: number }> {
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const pdf = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, disableFontFace: true, verbosity: 0 }).promise;
-  const pages: string[] = [];
-  for (let i = 1; i <= pdf.numPages; i++) {
-    const content = await (await pdf.getPage(i)).getTextContent();
-    pages.push(content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''));
-  }
-  return { text: pages.join('\n'), pages: pdf.numPages };
+  const pages = await pdfPages(bytes);
+  return { text: pages.join('\n'), pages: pages.length };
 }
 
 describe('the workbook PDF', () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { fontsDir } from '../../modules/certificates/pdf.js';
 import { certCohort, LATE_IN_COHORT } from './helpers.js';
+import { pdfText } from '../helpers/pdf.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -13,17 +14,6 @@ beforeEach(async () => {
 });
 afterEach(async () => t.close());
 
-/** Every page's text, joined (pdfjs, as a reader would extract it). */
-async function pdfText(bytes: Buffer): Promise<string> {
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const pdf = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, disableFontFace: true, verbosity: 0 }).promise;
-  const pages: string[] = [];
-  for (let i = 1; i <= pdf.numPages; i++) {
-    const content = await (await pdf.getPage(i)).getTextContent();
-    pages.push(content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''));
-  }
-  return pages.join('\n');
-}
 
 /** The fonts a PDF describes, and whether each has its font file embedded. */
 async function embeddedFonts(bytes: Buffer): Promise<Array<{ name: string; embedded: boolean }>> {

@@ -11,6 +11,7 @@ import { documentCounters } from '../../modules/payments/schema.js';
 import { DEFAULT_SELLER, type DocumentRequest, type PaymentDeps, type SellerSettings } from '../../modules/payments/model.js';
 import { documentRow, documentsCsv, documentsForOrder, issueDocument } from '../../modules/payments/documents.js';
 import { renderDocumentPdf } from '../../modules/payments/document-pdf.js';
+import { pdfPages } from '../helpers/pdf.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -81,17 +82,8 @@ function requestFor(order: Order, extra: Partial<DocumentRequest> = {}): Documen
 
 const issue = (request: DocumentRequest, d = deps()) => t.ctx.database.transaction((tx) => issueDocument(d, tx, request));
 
-/** Each page's text (pdfjs, as a reader would extract it). */
-async function pdfPages(bytes: Uint8Array): Promise<string[]> {
-  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const pdf = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, disableFontFace: true, verbosity: 0 }).promise;
-  const pages: string[] = [];
-  for (let i = 1; i <= pdf.numPages; i++) {
-    const content = await (await pdf.getPage(i)).getTextContent();
-    pages.push(content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(' ').replace(/\s+/g, ' '));
-  }
-  return pages;
-}
+/** Each page's text, items spaced (a table's cells are items of their own). */
+const spacedPages = (bytes: Uint8Array) => pdfPages(bytes, { spaced: true });
 
 describe('document numbers', () => {
   it('40 invoices issued at once get INV-000001 to INV-000040: no gaps, no duplicates', async () => {
@@ -166,7 +158,7 @@ describe('VAT', () => {
     expect(doc).toMatchObject({ totalMinor: 58_500, vatMinor: 0, netMinor: 58_500 });
     const row = await documentRow(t.ctx.database.db, doc.id);
     expect(row.body.vatWording).toBe('VAT not applicable: the seller is not registered for VAT');
-    const text = (await pdfPages(await renderDocumentPdf(row))).join(' ');
+    const text = (await spacedPages(await renderDocumentPdf(row))).join(' ');
     expect(text).toContain('VAT not applicable: the seller is not registered for VAT');
   });
 });
@@ -202,7 +194,7 @@ describe('the PDFs', () => {
   it('an invoice shows its number, the buyer’s name in Chinese, the PO number, the totals and the due date', async () => {
     const order = await anOrder({ buyerName: '王秀英' });
     const doc = await issue(requestFor(order));
-    const [text, ...rest] = await pdfPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)));
+    const [text, ...rest] = await spacedPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)));
     expect(rest).toEqual([]);
     expect(text).toContain('Invoice');
     expect(text).toContain('INV-000001');
@@ -222,14 +214,14 @@ describe('the PDFs', () => {
   it('a Latin name with diacritics renders as written', async () => {
     const order = await anOrder({ buyerName: 'Łucja Ó Súilleabháin' });
     const doc = await issue(requestFor(order));
-    const text = (await pdfPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)))).join(' ').normalize('NFC');
+    const text = (await spacedPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)))).join(' ').normalize('NFC');
     expect(text).toContain('Łucja Ó Súilleabháin');
   });
 
   it('a receipt says it is paid, with the payment reference and date', async () => {
     const order = await anOrder({ payment: 'card', poNumber: null });
     const doc = await issue(requestFor(order, { kind: 'receipt', paymentReference: 'pi_3QxYz', paidAt: new Date('2026-03-01T16:00:00Z') }));
-    const text = (await pdfPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)))).join(' ');
+    const text = (await spacedPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)))).join(' ');
     expect(text).toContain('Receipt');
     expect(text).toContain('RCT-000001');
     expect(text).toContain('Paid by card, reference pi_3QxYz');
@@ -249,7 +241,7 @@ describe('the PDFs', () => {
       }),
     );
     expect(credit).toMatchObject({ number: 'CRN-000001', totalMinor: 19_500, vatMinor: 3_250, netMinor: 16_250 });
-    const text = (await pdfPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, credit.id)))).join(' ');
+    const text = (await spacedPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, credit.id)))).join(' ');
     expect(text).toContain('Credit note');
     expect(text).toContain('CRN-000001');
     expect(text).toContain('Credit for invoice INV-000001');
@@ -264,7 +256,7 @@ describe('the PDFs', () => {
     const lines = Array.from({ length: 30 }, (_, i) => ({ description: `${i + 1}. ${long}`, quantity: 1, unitMinor: 19_500, totalMinor: 19_500 }));
     const address = 'Building 7, The Very Long Named Business Park Off The Old Ring Road\nSome Town Industrial Estate\nManchester M1 1AA';
     const doc = await issue(requestFor(order, { lines, buyer: { name: 'Wang Xiuying', email: order.buyerEmail, organisation: null, address } }));
-    const pages = await pdfPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)));
+    const pages = await spacedPages(await renderDocumentPdf(await documentRow(t.ctx.database.db, doc.id)));
     expect(pages.length).toBeGreaterThanOrEqual(2);
     const all = pages.join(' ');
     for (let i = 1; i <= 30; i++) expect(all).toContain(`${i}. Strategic Planning`);

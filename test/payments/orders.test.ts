@@ -5,6 +5,8 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { insertUser } from '../helpers/factories.js';
 import { apiAs } from '../helpers/http.js';
 import { addr, networkOf, NOW, setup } from '../bookings/setup.js';
+import { pdfPages } from '../helpers/pdf.js';
+import { formatMoney } from '../../modules/courses/service.js';
 
 let t: TestApp;
 let s: Awaited<ReturnType<typeof setup>>;
@@ -140,6 +142,45 @@ describe('an order waits on the waitlist as a whole', () => {
       expect((await t2.mailsTo(buyer.email)).map((m) => m.subject)).toContain(`Places are yours: ${s2.cohort.course.title}`);
     } finally {
       await t2.close();
+    }
+  });
+});
+
+describe('invoice numbers under concurrent orders', () => {
+  it('twelve orders placed at once across three cohorts get twelve consecutive invoice numbers, no gaps, no duplicates', async () => {
+    const t3 = await createTestApp({ now: NOW });
+    try {
+      const s3 = await setup(t3, { capacity: 40 });
+      const others = [s3.cohort.id];
+      for (let i = 0; i < 2; i++) others.push((await t3.ctx.cohorts.create({ course: 'leading-change', startDate: '2026-04-06', timezone: 'Europe/London', capacity: 40, instructors: [] })).id);
+      const placed = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const buyer = await insertUser(t3, 'learner', `Buyer ${i}`);
+          const res = await t3.app.inject({
+            method: 'POST',
+            url: `/api/v1/cohorts/${others[i % 3]}/orders`,
+            payload: { buyer: { email: buyer.email, name: `Buyer ${i}`, poNumber: `PO-${i}` }, quantity: 1 + (i % 3), payment: 'invoice' },
+            remoteAddress: networkOf(buyer.email),
+          });
+          expect(res.statusCode, res.body).toBe(201);
+          return { order: res.json(), api: apiAs(t3.app, buyer.token), i };
+        }),
+      );
+      const numbers: string[] = [];
+      for (const { order: o, api } of placed) {
+        const [invoice] = (await api('GET', `/api/v1/orders/${o.id}/documents`)).json();
+        numbers.push(invoice.number);
+      }
+      expect([...numbers].sort()).toEqual(Array.from({ length: 12 }, (_, k) => `INV-${String(k + 1).padStart(6, '0')}`));
+
+      // One of them, parsed back: its number, PO and total as the buyer reads them.
+      const { order: o, api, i } = placed[4];
+      const text = (await pdfPages((await api('GET', `/api/v1/orders/${o.id}/invoice.pdf`)).rawPayload, { spaced: true })).join(' ');
+      expect(text).toContain(numbers[4]);
+      expect(text).toContain(`PO-${i}`);
+      expect(text).toContain(formatMoney(o.total));
+    } finally {
+      await t3.close();
     }
   });
 });

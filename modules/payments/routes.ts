@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { NotFound } from '../../server/errors.js';
+import { Conflict, NotFound } from '../../server/errors.js';
 import { requireRole, requireUser } from '../../server/plugins/auth.js';
 import { IdParam, Instant, Money, problemResponses } from '../../server/schemas.js';
 import { ORDER_STATUSES, PAYMENT_METHODS, REFUND_STATES, type PaymentMethod } from '../bookings/schema.js';
@@ -233,6 +233,26 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const admin = requireRole(request, 'admin');
       return orderDoc(await bookings.payOrder(request.params.id, { reference: request.body.reference, actor: admin }));
+    },
+  );
+
+  fastify.post(
+    '/api/v1/orders/:id/refund',
+    {
+      schema: {
+        summary: 'Record a refund made by hand on an order (admins): a credit note is issued for it',
+        description: 'For invoice payments returned by bank transfer (card payments are refunded through Stripe when the order is cancelled). Without `amountMinor`, what is left of the total. 409 for more than is left.',
+        tags: ['checkout'],
+        params: IdParam,
+        body: Type.Object({ amountMinor: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+        response: { 200: OrderDoc, ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      requireRole(request, 'admin');
+      const o = await bookings.orderRow(request.params.id);
+      if (!o.paymentReference) throw new Conflict('This order has not been paid, so there is nothing to refund.');
+      return orderDoc(await bookings.recordRefund(o.id, request.body.amountMinor ?? o.totalMinor - o.refundedMinor));
     },
   );
 

@@ -83,6 +83,19 @@ describe('an order of five places paid by invoice', () => {
     const again = await api('POST', `/api/v1/orders/${o.id}/seats/${cat.id}`, { email: (await api('GET', `/api/v1/orders/${o.id}`)).json().seats[2].email, name: 'Cat' });
     expect(again.statusCode).toBe(409);
     expect((await api('POST', `/api/v1/orders/${o.id}/seats/${cat.id}`, { email: a, name: 'Ann again' })).statusCode).toBe(409);
+
+    // Cancelled after payment by invoice: a refund is due until an admin records it, in parts; each part a credit note.
+    const cancelled = await api('POST', `/api/v1/orders/${o.id}/cancel`, {});
+    expect(cancelled.json()).toMatchObject({ status: 'cancelled', refund: 'due' });
+    expect((await t.mailsTo(a)).map((m) => m.subject)).toContain(`Booking cancelled: ${s.cohort.course.title}`);
+    expect((await api('POST', `/api/v1/orders/${o.id}/refund`, {})).statusCode).toBe(403);
+    expect((await s.asAdmin('POST', `/api/v1/orders/${o.id}/refund`, { amountMinor: 50000 })).json()).toMatchObject({ refund: 'due', refundedMinor: 50000 });
+    expect((await s.asAdmin('POST', `/api/v1/orders/${o.id}/refund`, { amountMinor: 50000 })).statusCode).toBe(409);
+    expect((await s.asAdmin('POST', `/api/v1/orders/${o.id}/refund`, {})).json()).toMatchObject({ refund: 'refunded', refundedMinor: 97500 });
+    const credits = (await api('GET', `/api/v1/orders/${o.id}/documents`)).json().filter((d: { kind: string }) => d.kind === 'credit_note');
+    expect(credits.map((d: { total: { amountMinor: number } }) => d.total.amountMinor)).toEqual([50000, 47500]);
+    // The five places went back to the cohort.
+    expect((await t.ctx.bookings.counts(s.cohort)).placesLeft).toBe(6);
     void buyer;
   });
 });

@@ -165,6 +165,7 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/orders/:id/cancel', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/cancel`, json: {} }) },
   { route: 'POST /api/v1/orders/:id/cancel', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/cancel`, json: {} }) },
   { route: 'POST /api/v1/orders/:id/payment', allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/payment`, json: { reference: 'PO-55' } }) },
+  { route: 'POST /api/v1/orders/:id/refund', allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(null, true)).id}/refund`, json: { amountMinor: 100 } }) },
   { route: 'GET /api/v1/orders/:id/documents', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/documents` }) },
   { route: 'GET /api/v1/orders/:id/documents', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order(c)).id}/documents` }) },
   { route: 'GET /api/v1/orders/:id/invoice.pdf', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/api/v1/orders/${(await c.fresh.order()).id}/invoice.pdf` }) },

@@ -140,7 +140,9 @@ export const cohortCourse: FastifyPluginAsync<CohortCourseOptions> = async (fast
       useDefaults: true,
       directives: {
         'upgrade-insecure-requests': secure ? [] : null,
-        'form-action': ["'self'"],
+        // A card order's form is answered with a 303 to Stripe Checkout, and Chrome applies form-action to where a
+        // form's redirect goes as well: the Checkout origin (the stand-in's, when tests point Stripe elsewhere) is allowed.
+        'form-action': ["'self'", ...(opts.payments?.stripe ? [opts.payments.stripe.host ? new URL(`${opts.payments.stripe.protocol ?? 'https'}://${opts.payments.stripe.host}${opts.payments.stripe.port ? `:${opts.payments.stripe.port}` : ''}`).origin : 'https://checkout.stripe.com'] : [])],
         'img-src': ["'self'", 'data:'],
         'script-src': ["'self'"],
         // Pages use the one stylesheet only: no inline styles, no other origins.

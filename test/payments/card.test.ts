@@ -131,6 +131,34 @@ describe('a hold that runs out', () => {
   });
 });
 
+describe('a payment that arrives after the hold ran out', () => {
+  it('gets the order its places back when they are still free, else puts it, paid, at the end of the waitlist', async () => {
+    const { res, api } = await cardOrder(2);
+    const o = res.json();
+    // Stripe is unreachable when the job tries to expire the session, so the buyer can still pay it.
+    stripe.setDown(3);
+    t.clock.advance({ minutes: 31 });
+    await t.ctx.scheduler.runDue();
+    expect((await api('GET', `/api/v1/orders/${o.id}`)).json().cancelReason).toBe('expired');
+    expect(stripe.session(sessionOf(o.checkoutUrl)).status).toBe('open');
+    expect((await deliver(stripe.pay(sessionOf(o.checkoutUrl)))).json().outcome).toBe('paid: confirmed');
+    expect((await api('GET', `/api/v1/orders/${o.id}`)).json()).toMatchObject({ status: 'confirmed', cancelReason: null });
+
+    // The same again while the places were taken meanwhile: paid, waiting.
+    const second = await cardOrder(2);
+    const o2 = second.res.json();
+    stripe.setDown(3);
+    t.clock.advance({ minutes: 31 });
+    await t.ctx.scheduler.runDue();
+    await s.book(addr('took'));
+    await s.book(addr('took'));
+    expect((await deliver(stripe.pay(sessionOf(o2.checkoutUrl)))).json().outcome).toBe('paid: waitlisted');
+    const after = (await second.api('GET', `/api/v1/orders/${o2.id}`)).json();
+    expect(after).toMatchObject({ status: 'waitlisted', waitlistPosition: 1 });
+    expect(after.paymentReference).toMatch(/^pi_test_/);
+  });
+});
+
 describe('refunds', () => {
   it('refunds a cancelled card order through Stripe, issues a credit note, and the refund webhook changes nothing more', async () => {
     const colleague = addr('refund');

@@ -1,6 +1,6 @@
 // Text in PDFs made with pdf-lib: embedded, subset fonts from assets/fonts (DejaVu Sans for Latin, Greek and Cyrillic;
 // Droid Sans Fallback for Han, kana and Hangul), a font chosen per character so any name renders, measuring, wrapping.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { rgb, type PDFDocument, type PDFFont, type PDFPage, type RGB } from 'pdf-lib';
 import fontkit from '@pdf-lib/fontkit';
@@ -18,7 +18,18 @@ interface FontFile {
   advance(ch: string): number;
 }
 
+const parsed = new Map<string, FontFile>();
+
+/** One font file, read and parsed once per process. */
 function loadFont(file: string): FontFile {
+  const known = parsed.get(file);
+  if (known) return known;
+  const made = parseFont(file);
+  parsed.set(file, made);
+  return made;
+}
+
+function parseFont(file: string): FontFile {
   const bytes = readFileSync(resolve(fontsDir, file));
   const font = fontkit.create(bytes);
   const widths = new Map<string, number>();
@@ -45,6 +56,36 @@ function fonts() {
   return loaded;
 }
 
+let everyFallback: FontFile[] | null = null;
+
+/** Every other font in assets/fonts (by file name), for text in scripts the fixed fallback lacks; unreadable files are skipped. */
+function allFallbacks(): FontFile[] {
+  if (everyFallback) return everyFallback;
+  const list: FontFile[] = [];
+  const names = readdirSync(fontsDir)
+    .filter((f) => /\.(ttf|otf)$/i.test(f) && !/^DejaVuSans(-Bold)?\.ttf$/.test(f))
+    .sort();
+  for (const name of names) {
+    try {
+      list.push(loadFont(name));
+    } catch {
+      /* a collection or broken file: skip it rather than fail every document */
+    }
+  }
+  everyFallback = list;
+  return list;
+}
+
+export interface SetterOptions {
+  /** Fall back to every font in assets/fonts rather than Droid Sans Fallback alone (default: Droid alone). */
+  everyFont?: boolean;
+  /**
+   * Draw a character no font has as U+FFFD (or "?" where the primary font lacks that) rather than as the font's
+   * .notdef glyph (default: not replaced).
+   */
+  replaceMissing?: boolean;
+}
+
 // No shaping: one glyph per character, so the text extracts as written (no "ﬁ") and the widths measured here from the
 // font's advances are the widths pdf-lib draws (it ignores kerning positions anyway).
 const NO_FEATURES = { kern: false, liga: false, clig: false, calt: false, ccmp: false, locl: false, mark: false, mkmk: false };
@@ -67,7 +108,10 @@ function runWidth(run: { text: string; file: FontFile }, size: number): number {
 export class TextSetter {
   private embedded = new Map<FontFile, PDFFont>();
 
-  constructor(private doc: PDFDocument) {
+  constructor(
+    private doc: PDFDocument,
+    private options: SetterOptions = {},
+  ) {
     doc.registerFontkit(fontkit);
   }
 
@@ -84,13 +128,18 @@ export class TextSetter {
   private layout(text: string, weight: Weight): Array<{ text: string; file: FontFile }> {
     const set = fonts();
     const primary = weight === 'bold' ? set.bold : set.regular;
-    const chain = [primary, ...set.fallbacks];
+    const chain = [primary, ...(this.options.everyFont ? allFallbacks() : set.fallbacks)];
     const out: Array<{ text: string; file: FontFile }> = [];
     // Composed, so a decomposed "ọ" is one glyph of the font rather than a letter and a loose mark.
-    for (const ch of text.normalize('NFC')) {
+    for (let ch of text.normalize('NFC')) {
       const cp = ch.codePointAt(0)!;
       const joins = /[\s\p{M}]/u.test(ch) && out.length > 0;
-      const file = joins ? out[out.length - 1].file : (chain.find((f) => f.has(cp)) ?? primary);
+      let file = joins ? out[out.length - 1].file : chain.find((f) => f.has(cp));
+      if (this.options.replaceMissing && !file?.has(cp) && !/\s/u.test(ch)) {
+        file = chain.find((f) => f.has(cp));
+        if (!file) ch = primary.has(0xfffd) ? '\ufffd' : '?';
+      }
+      file ??= primary;
       const last = out[out.length - 1];
       if (last && last.file === file) last.text += ch;
       else out.push({ text: ch, file });

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { buildApp } from '../../server/app.js';
+import { buildApp, type BuildAppOptions } from '../../server/app.js';
 import { ManualClock } from '../../server/clock.js';
 import { freePort } from '../helpers/ports.js';
 import type { AppContext } from '../../server/context.js';
@@ -49,8 +49,11 @@ export interface E2EServer {
 }
 
 
-/** Start the real server, in-process, on a fresh SQLite file, with a manual clock and mail written as .eml files. */
-export async function startServer(opts: { now?: string } = {}): Promise<E2EServer> {
+/**
+ * Start the real server, in-process, on a fresh SQLite file, with a manual clock and mail written as .eml files.
+ * `payments` (e.g. the Stripe stand-in's settings) turns card payments on; without it, invoices only, as before.
+ */
+export async function startServer(opts: { now?: string; payments?: BuildAppOptions['payments'] } = {}): Promise<E2EServer> {
   const dir = mkdtempSync(join(tmpdir(), 'cc-e2e-'));
   const mailDir = join(dir, 'mail');
   const clock = new ManualClock(opts.now ?? '2026-02-16T10:00:00.000Z');
@@ -66,6 +69,7 @@ export async function startServer(opts: { now?: string } = {}): Promise<E2EServe
       mailTransport: createEmlTransport(mailDir),
       baseUrl,
       workers: true,
+      payments: opts.payments,
     });
     try {
       await app.listen({ port, host: '127.0.0.1' });

@@ -181,6 +181,31 @@ const MATRIX: Row[] = [
     return { url: `/api/v1/orders/${o.id}/documents/${o.invoiceId}.pdf` };
   } },
   { route: 'GET /api/v1/documents.csv', allow: ADMIN },
+  { route: 'GET /cohorts/:id/order', allow: ANYONE },
+  { route: 'POST /cohorts/:id/order', allow: ANYONE, req: () => ({ form: { name: 'Bea Buyer', email: unique('pageorder'), quantity: '2', payment: 'invoice', certificate: 'yes' } }) },
+  { route: 'GET /cohorts/:id/orders', allow: ADMIN },
+  { route: 'GET /orders/:id', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/orders/${(await c.fresh.order()).id}` }) },
+  { route: 'GET /orders/:id', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/orders/${(await c.fresh.order(c)).id}` }) },
+  { route: 'POST /orders/:id/seats/:seatId', variant: "a stranger's order", allow: ADMIN, req: async (c) => {
+    const o = await c.fresh.order();
+    return { url: `/orders/${o.id}/seats/${o.seatId}`, form: { name: 'Sam Seat', email: unique('pageseat') } };
+  } },
+  { route: 'POST /orders/:id/seats/:seatId', variant: 'own order', allow: OWNER, req: async (c) => {
+    const o = await c.fresh.order(c);
+    return { url: `/orders/${o.id}/seats/${o.seatId}`, form: { name: 'Sam Seat', email: unique('pageseat') } };
+  } },
+  { route: 'POST /orders/:id/claim-link', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/orders/${(await c.fresh.order()).id}/claim-link`, form: {} }) },
+  { route: 'POST /orders/:id/claim-link', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/orders/${(await c.fresh.order(c)).id}/claim-link`, form: {} }) },
+  { route: 'POST /orders/:id/pay', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/orders/${(await c.fresh.order()).id}/pay`, form: {} }) },
+  { route: 'POST /orders/:id/pay', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/orders/${(await c.fresh.order(c)).id}/pay`, form: {} }) },
+  { route: 'GET /orders/:id/cancel', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/orders/${(await c.fresh.order()).id}/cancel` }) },
+  { route: 'GET /orders/:id/cancel', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/orders/${(await c.fresh.order(c)).id}/cancel` }) },
+  { route: 'POST /orders/:id/cancel', variant: "a stranger's order", allow: ADMIN, req: async (c) => ({ url: `/orders/${(await c.fresh.order()).id}/cancel`, form: {} }) },
+  { route: 'POST /orders/:id/cancel', variant: 'own order', allow: OWNER, req: async (c) => ({ url: `/orders/${(await c.fresh.order(c)).id}/cancel`, form: {} }) },
+  { route: 'POST /orders/:id/payment', allow: ADMIN, req: async (c) => ({ url: `/orders/${(await c.fresh.order()).id}/payment`, form: { reference: 'BACS-7' } }) },
+  // A claim link is the secret: whoever holds it may take an open seat, signed in or not.
+  { route: 'GET /claim/:token', allow: ANYONE, req: async (c) => ({ url: `/claim/${await c.fresh.claimToken()}` }) },
+  { route: 'POST /claim/:token', allow: ANYONE, req: async (c) => ({ url: `/claim/${await c.fresh.claimToken()}`, form: { name: 'Cla Imer', email: unique('claimer') } }) },
   // Stripe's webhook is not set up in this app (no Stripe keys): 400 to everyone, whoever they are.
   { route: 'POST /api/v1/payments/stripe/webhook', allow: NOBODY, expect: { anonymous: 'invalid', learnerOther: 'invalid', instructorOther: 'invalid', learner: 'invalid', instructor: 'invalid', admin: 'invalid' }, req: () => ({ json: { id: 'evt_1', type: 'checkout.session.completed' } }) },
 
@@ -291,6 +316,8 @@ interface Fresh {
   booking(): Promise<number>;
   /** An invoice order of two places in a new cohort, bought by the caller (c) or a stranger; paid when asked. */
   order(c?: Cell | null, paid?: boolean): Promise<{ id: number; seatId: number; invoiceId: number }>;
+  /** The secret of a claim link to a stranger's order. */
+  claimToken(): Promise<string>;
   /** A paid booking, then cancelled: a refund is due. */
   refundDue(): Promise<number>;
   ownBooking(c: Cell): Promise<number>;
@@ -326,6 +353,10 @@ function freshHelpers(w: World, o: Objects): Fresh {
       if (paid) must(await admin('POST', `/api/v1/orders/${o.id}/payment`, { reference: 'BACS-1' }), 'order payment');
       const docs = must(await admin('GET', `/api/v1/orders/${o.id}/documents`), 'documents');
       return { id: o.id, seatId: o.seats[0].id, invoiceId: docs[0].id };
+    },
+    async claimToken() {
+      const o = await fresh.order();
+      return must(await admin('POST', `/api/v1/orders/${o.id}/claim-link`), 'claim link').url.split('/claim/')[1];
     },
     async refundDue() {
       const id = await fresh.booking();

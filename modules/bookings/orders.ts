@@ -298,11 +298,17 @@ export async function setCheckoutSession(deps: BookingDeps, id: number, sessionI
   });
 }
 
-/** Record money refunded on an order (by Stripe or by hand); the refund is complete once the whole total is back. */
-export async function recordRefund(deps: BookingDeps, id: number, amountMinor: number): Promise<OrderView> {
+/**
+ * Record money refunded on an order; the refund is complete once the whole total is back. `amountMinor` is what was
+ * refunded now (by hand); `{ total }` is everything refunded so far as the payment provider counts it (Stripe's
+ * amount_refunded), so a webhook and our own refund call racing each other record the money once.
+ */
+export async function recordRefund(deps: BookingDeps, id: number, amount: number | { total: number }): Promise<OrderView> {
   const { database, cohorts } = deps;
   return database.transaction(async (tx) => {
     const o = await orderRow(tx, id);
+    const amountMinor = typeof amount === 'number' ? amount : amount.total - o.refundedMinor;
+    if (typeof amount !== 'number' && amountMinor <= 0) return orderView(tx, o.id);
     if (amountMinor <= 0 || o.refundedMinor + amountMinor > o.totalMinor) throw new Conflict('That is more than the order has left to refund.');
     const refundedMinor = o.refundedMinor + amountMinor;
     const after = await updateOrder(deps, tx, o.id, { refundedMinor, refundState: refundedMinor >= o.totalMinor ? 'refunded' : o.refundState });

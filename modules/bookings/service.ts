@@ -80,8 +80,8 @@ export function createBookingService(deps: BookingDeps) {
     lapsedHolds: (now: Date) => lapsedHolds(deps, now),
     /** Remember an order's Checkout Session. */
     setCheckoutSession: (id: number, sessionId: string) => setCheckoutSession(deps, id, sessionId),
-    /** Record money refunded on an order. */
-    recordRefund: (id: number, amountMinor: number) => recordRefund(deps, id, amountMinor),
+    /** Record money refunded on an order: an amount now, or `{ total }` refunded so far as the provider counts it. */
+    recordRefund: (id: number, amount: number | { total: number }) => recordRefund(deps, id, amount),
     /** Card orders with a refund due. */
     cardRefundsDue: () => cardRefundsDue(deps),
     /** Put a person in a seat (the buyer or an admin); reassigning before the start cancels the first person's booking. */

@@ -116,7 +116,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     const left = o.totalMinor - o.refundedMinor;
     if (left <= 0) return;
     await gateway.refund(o.stripePaymentIntent, left, `order-${o.id}-refund-${o.refundedMinor}`);
-    await bookings.recordRefund(o.id, left);
+    await bookings.recordRefund(o.id, { total: o.refundedMinor + left });
   }
 
   /** Has this Stripe event been applied already? Then applying it again must change nothing. */
@@ -146,9 +146,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     if (e.type === 'charge.refunded') {
       const o = e.paymentIntent ? await bookings.orderByStripe({ paymentIntent: e.paymentIntent }) : null;
       if (!o) throw new BadInput('this refund is for no payment of ours.');
-      const delta = e.amountRefunded - o.refundedMinor;
-      if (delta > 0) await bookings.recordRefund(o.id, delta);
-      const outcome = delta > 0 ? `refunded ${delta}` : 'nothing new';
+      const before = o.refundedMinor;
+      const after = await bookings.recordRefund(o.id, { total: e.amountRefunded });
+      const outcome = after.refundedMinor > before ? `refunded ${after.refundedMinor - before}` : 'nothing new';
       await remember(e, o.id, outcome);
       return { outcome };
     }
@@ -160,7 +160,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       else if (e.amountTotal !== o.totalMinor || e.currency !== o.currency) throw new BadInput('the amount paid does not match the order.');
       else if (o.paymentReference) outcome = 'already paid';
       else {
-        const after = await bookings.payOrder(o.id, { reference: e.paymentIntent ?? e.sessionId, paymentIntent: e.paymentIntent, actor: null });
+        const after = await bookings.payOrder(o.id, { reference: e.paymentIntent ?? e.sessionId, paymentIntent: e.paymentIntent, actor: null }).catch(async (err) => {
+          // The same event delivered twice at once: the other delivery recorded the payment first.
+          if ((await bookings.orderRow(o.id)).paymentReference) return null;
+          throw err;
+        });
+        if (!after) {
+          await remember(e, o.id, 'already paid');
+          return { outcome: 'already paid' };
+        }
         outcome = `paid: ${after.status}`;
         // Paid after its buyer cancelled it: the money goes back.
         if (after.refund === 'due') await refundByCard(await bookings.orderRow(o.id)).catch(() => undefined);

@@ -182,6 +182,33 @@ describe('refunds', () => {
   });
 });
 
+describe('events delivered at once, and refunds made in Stripe', () => {
+  it('the same completed event delivered twice at once confirms once; partial refunds from the dashboard each get a credit note', async () => {
+    const { res, api } = await cardOrder(2);
+    const o = res.json();
+    const paid = stripe.pay(sessionOf(o.checkoutUrl));
+    const [a, b] = await Promise.all([deliver(paid), deliver(paid)]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    const outcomes = [a.json().outcome, b.json().outcome];
+    expect(outcomes.filter((x) => x === 'paid: confirmed')).toHaveLength(1);
+    expect(outcomes.filter((x) => x !== 'paid: confirmed')[0]).toMatch(/^already (applied|paid)$/);
+    expect((await api('GET', `/api/v1/orders/${o.id}/documents`)).json().map((d: { kind: string }) => d.kind)).toEqual(['invoice', 'receipt']);
+
+    // Someone refunds part of it in Stripe's dashboard, twice: each refund event records only what is new.
+    const sdk = new Stripe(stripe.settings.secretKey, { host: stripe.settings.host, port: stripe.settings.port, protocol: stripe.settings.protocol });
+    const intent = (await api('GET', `/api/v1/orders/${o.id}`)).json().paymentReference;
+    await sdk.refunds.create({ payment_intent: intent, amount: 10_000 });
+    expect((await deliver(stripe.lastEvent('charge.refunded')!)).json().outcome).toBe('refunded 10000');
+    await sdk.refunds.create({ payment_intent: intent, amount: 5_000 });
+    const second = stripe.lastEvent('charge.refunded')!;
+    expect((await deliver(second)).json().outcome).toBe('refunded 5000');
+    const after = (await api('GET', `/api/v1/orders/${o.id}`)).json();
+    expect(after).toMatchObject({ refundedMinor: 15_000, refund: 'none' });
+    const credits = (await api('GET', `/api/v1/orders/${o.id}/documents`)).json().filter((d: { kind: string }) => d.kind === 'credit_note');
+    expect(credits.map((d: { total: { amountMinor: number } }) => d.total.amountMinor)).toEqual([10_000, 5_000]);
+  });
+});
+
 describe('Stripe unreachable', () => {
   it('answers 503 and leaves no places held and no seats booked', async () => {
     stripe.setDown(true);

@@ -251,6 +251,21 @@ describe('bad content is refused, naming the file and the field', () => {
     expectProblem(dir, 'content/cataloguing/weeks', '(files)', /missing 02\.md/);
   });
 
+  it('a week without its module text', () => {
+    expectProblem(contentDir({ 'weeks/02.md': WEEK_2.replace('Subject headings help people find things.\n', '') }),
+      'content/cataloguing/weeks/02.md', '(body)', /module text in Markdown, not empty/);
+  });
+
+  it('a course whose weeks folder is missing or empty', () => {
+    expectProblem(contentDir({ 'weeks/01.md': null, 'weeks/02.md': null }), 'content/cataloguing/weeks', '(files)', /no week files/);
+  });
+
+  it('a week file\'s own mistakes, even when the week files are misnumbered', () => {
+    const dir = contentDir({ 'weeks/02.md': null, 'weeks/03.md': WEEK_2.replace('id: compare', 'id: audit') });
+    expectProblem(dir, 'content/cataloguing/weeks', '(files)', /missing 02\.md/);
+    expectProblem(dir, 'content/cataloguing/weeks/03.md', 'assignment.options[1].id', /duplicate/);
+  });
+
   it('a misnamed week file', () => {
     expectProblem(contentDir({ 'weeks/3.md': WEEK_2 }), 'content/cataloguing/weeks', '(files)', /"3\.md"/);
   });

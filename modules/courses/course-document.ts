@@ -408,7 +408,8 @@ class Checker {
       // Long keys are not misspellings of short ones; skipping them keeps a hostile document cheap to check.
       const near = key.length > 40 ? undefined
         : allowed.filter((k) => distance(k, key) <= 2).sort((x, y) => distance(x, key) - distance(y, key))[0];
-      this.fail(join(base, key), `unknown key${near ? ` (did you mean "${near}"?)` : ''}; expected one of: ${expected}`);
+      // An empty key still needs a field name to be shown at.
+      this.fail(join(base, key === '' ? '""' : key), `unknown key${near ? ` (did you mean "${near}"?)` : ''}; expected one of: ${expected}`);
     }
   }
 

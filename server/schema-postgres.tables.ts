@@ -4,6 +4,7 @@ import { postgresTables as t } from './schema-postgres.js';
 
 export const {
   users, authSessions, signInLinks, apiTokens,
+  courses, courseVersions, courseDrafts, courseAuthors,
   cohorts, cohortInstructors, enrolments, weekOverrides, weekOpenNotices,
   liveSessions, attendance, calendarFeeds,
   members, bookings, bookingAttempts, bookingEvents, orders, orderSeats,

@@ -7,6 +7,8 @@ export const cohorts = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     courseSlug: text('course_slug').notNull(),
+    // The course version the cohort follows: the latest published until it starts, then kept until an instructor applies a newer one.
+    courseVersion: integer('course_version').notNull().default(1),
     // Local calendar date (YYYY-MM-DD) in `timezone` when week 1 opens.
     startDate: text('start_date').notNull(),
     timezone: text('timezone').notNull(),

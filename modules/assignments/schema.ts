@@ -23,6 +23,9 @@ export const submissions = sqliteTable(
     version: integer('version').notNull().default(0),
     // The learner's working copy (JSON { promptId: text }), saved as a draft at any time.
     draftAnswers: text('draft_answers').notNull().default('{}'),
+    // The label of each prompt answered in the working copy, as the learner saw it (JSON { promptId: label }), so the
+    // answer stays readable after the course renames or removes the prompt. {} in rows from before: the course's labels.
+    draftPromptLabels: text('draft_prompt_labels').notNull().default('{}'),
     // Option ids the learner has chosen in the working copy (JSON array).
     chosenOptions: text('chosen_options').notNull().default('[]'),
     draftSavedAt: integer('draft_saved_at', { mode: 'timestamp_ms' }),
@@ -44,6 +47,8 @@ export const submissionVersions = sqliteTable(
     submissionId: integer('submission_id').notNull().references(() => submissions.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
     answers: text('answers').notNull(),
+    // The label of each prompt answered, when it was submitted (JSON { promptId: label }); {} in rows from before.
+    promptLabels: text('prompt_labels').notNull().default('{}'),
     options: text('options').notNull().default('[]'),
     // Ids of the files attached when this version was submitted (JSON array).
     fileIds: text('file_ids').notNull().default('[]'),

@@ -5,7 +5,7 @@ import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import { submissions } from './schema.js';
 import type { WorkbookModel } from './pdf.js';
-import { buildDoc, cohortLearners, csvCell, datesFor, parseArray, parseObject, statusLabel } from './records.js';
+import { buildDoc, cohortLearners, csvCell, datesFor, labelAnswers, parseArray, statusLabel } from './records.js';
 import type { Deps } from './types.js';
 
 /** The status grid (learners × weeks with an assignment) as CSV for spreadsheets. */
@@ -47,10 +47,21 @@ export async function workbook(d: Deps, access: CohortAccess): Promise<WorkbookM
     const r = byWeek.get(w.number);
     const opened = preview || cohort.timeline.weeks[w.number - 1].opensAt.getTime() <= now.getTime();
     const a = w.assignment!;
-    const answers = r ? parseObject(r.draftAnswers) : {};
     const chosen = r ? parseArray(r.chosenOptions) : [];
     const doc = r ? await buildDoc(db, cohort, r, true) : null;
     const lastReview = doc?.versions.at(-1)?.reviews.at(-1) ?? null;
+    // The working copy, and any answer to a prompt since removed that a save has left out of it: from the newest
+    // submitted version holding one, so the workbook never loses an answer the learner handed in.
+    const answers = { ...(doc?.draft?.answers ?? {}) };
+    const labels = { ...(doc?.draft?.promptLabels ?? {}) };
+    const asked = new Set(a.prompts.map((p) => p.id));
+    for (const v of [...(doc?.versions ?? [])].reverse()) {
+      for (const [id, text] of Object.entries(v.answers)) {
+        if (asked.has(id) || Object.hasOwn(answers, id)) continue;
+        answers[id] = text;
+        labels[id] = v.promptLabels[id];
+      }
+    }
     weeks.push({
       number: w.number,
       title: (await d.cohorts.week(cohort, w.number)).title,
@@ -59,7 +70,7 @@ export async function workbook(d: Deps, access: CohortAccess): Promise<WorkbookM
       status: preview ? 'Blank copy' : statusLabel(r?.status ?? 'none'),
       due: formatInstant(dates.dueAt(w.number), zone),
       options: a.options.filter((o) => chosen.includes(o.id)).map((o) => o.label),
-      prompts: a.prompts.map((p) => ({ label: p.label, answer: answers[p.id] ?? '', feedback: lastReview?.promptFeedback[p.id] ?? '' })),
+      prompts: labelAnswers(a.prompts, answers, labels).map((x) => ({ label: x.label, note: x.note, answer: x.text, feedback: lastReview?.promptFeedback[x.id] ?? '' })),
       files: doc?.files.map((f) => f.name) ?? [],
       feedback: lastReview?.feedback ?? '',
     });

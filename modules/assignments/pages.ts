@@ -11,6 +11,7 @@ import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import type { UploadRule } from '../courses/content.js';
 import { uploadError as asUploadError, type PreparedUpload } from './files.js';
+import { labelAnswers } from './records.js';
 import { SUBMISSION_STATUSES, type SubmissionStatus } from './schema.js';
 import { WeekParams } from './routes.js';
 import { statusBadge, zoneOf, type EnteredValues } from './view-models.js';
@@ -251,15 +252,12 @@ const pages: FastifyPluginAsync = async (app) => {
       submittedAt: formatInstant(v.submittedAt, zone),
       late: v.late,
       options: a.options.filter((o) => v.options.includes(o.id)).map((o) => o.label),
-      answers: a.prompts.map((p) => ({
-        id: p.id,
-        label: p.label,
-        text: v.answers[p.id] ?? '',
-        empty: !v.answers[p.id],
-        feedback: v.reviews.at(-1)?.promptFeedback[p.id] ?? '',
-        inputId: `pf-${p.id}`,
-        name: `pf-${p.id}`,
-        value: entered.promptFeedback?.[p.id] ?? '',
+      answers: labelAnswers(a.prompts, v.answers, v.promptLabels).map((x) => ({
+        ...x,
+        feedback: v.reviews.at(-1)?.promptFeedback[x.id] ?? '',
+        inputId: `pf-${x.id}`,
+        name: `pf-${x.id}`,
+        value: entered.promptFeedback?.[x.id] ?? '',
       })),
       files: v.files.map((f) => ({ name: f.name, url: `/api/v1/files/${f.id}`, size: f.size })),
       reviews: v.reviews.map((r) => ({ outcome: statusBadge(r.outcome), feedback: r.feedback, reviewer: r.reviewer, at: formatInstant(r.at, zone) })),

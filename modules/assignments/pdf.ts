@@ -17,7 +17,8 @@ export interface WorkbookModel {
     status: string;
     due: string;
     options: string[];
-    prompts: Array<{ label: string; answer: string; feedback: string }>;
+    /** `note`: the label the answer was written under, or that its prompt is from an earlier version of the worksheet. */
+    prompts: Array<{ label: string; note: string | null; answer: string; feedback: string }>;
     files: string[];
     feedback: string;
   }>;
@@ -79,6 +80,7 @@ export async function renderWorkbook(model: WorkbookModel): Promise<Uint8Array> 
     if (w.options.length) await text(`Chosen: ${w.options.join('; ')}`, { gap: 8 });
     for (const p of w.prompts) {
       await text(p.label, { bold: true, gap: 2 });
+      if (p.note) await text(`(${p.note})`, { size: 9.5, color: MUTED, gap: 2 });
       await text(p.answer || '(no answer yet)', { color: p.answer ? INK : MUTED, indent: 12, gap: p.feedback ? 2 : 8 });
       if (p.feedback) await text(`Feedback: ${p.feedback}`, { color: MUTED, indent: 12, gap: 8 });
     }

@@ -5,9 +5,9 @@ import { Forbidden, NotFound } from '../../server/errors.js';
 import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess } from '../cohorts/service.js';
-import type { Assignment } from '../courses/content.js';
+import type { Assignment, Prompt } from '../courses/content.js';
 import { extensions, reviews, submissionFiles, submissions, submissionVersions } from './schema.js';
-import type { Deps, FileDoc, PersonalDates, SubmissionDoc, SubmissionRow, VersionDoc, WeekStatus } from './types.js';
+import type { Deps, FileDoc, LabelledAnswer, PersonalDates, SubmissionDoc, SubmissionRow, VersionDoc, WeekStatus } from './types.js';
 
 export type ExtensionRow = typeof extensions.$inferSelect;
 export type FileRow = typeof submissionFiles.$inferSelect;
@@ -98,6 +98,53 @@ export function statusesFrom(cohort: Cohort, rows: Array<{ week: number; status:
     });
 }
 
+/** The prompts of a week's worksheet now ([] when the week or its assignment is gone), for reading old answers. */
+export function currentPrompts(cohort: Cohort, n: number): Prompt[] {
+  return cohort.course.weeks[n - 1]?.assignment?.prompts ?? [];
+}
+
+/** The label of each answered prompt, as it is kept beside the answers (JSON { promptId: label }). */
+export function labelsOf(prompts: Prompt[], answers: Record<string, string>): Record<string, string> {
+  const byId = new Map(prompts.map((p) => [p.id, p.label]));
+  const out: Record<string, string> = {};
+  for (const id of Object.keys(answers)) {
+    const label = byId.get(id);
+    if (label !== undefined) out[id] = label;
+  }
+  return out;
+}
+
+/** The label each answer answered: the one kept with it, else (rows from before labels were kept) the current prompt's, else its id. */
+export function answeredLabels(prompts: Prompt[], answers: Record<string, string>, kept: Record<string, string>): Record<string, string> {
+  const current = new Map(prompts.map((p) => [p.id, p.label]));
+  const out: Record<string, string> = {};
+  for (const id of Object.keys(answers)) out[id] = typeof kept[id] === 'string' && kept[id] ? kept[id] : (current.get(id) ?? id);
+  return out;
+}
+
+/** How an answer to a prompt since removed from the worksheet is marked (pages, PDF, mail). */
+export const EARLIER_PROMPT = 'from an earlier version of this worksheet';
+
+/**
+ * Answers in worksheet order: every current prompt (answered or not) under its current label, noting the label it
+ * answered when the prompt was renamed since; then answers to prompts the worksheet no longer has, under the label
+ * they answered and marked as from an earlier version. Nothing answered is left out.
+ */
+export function labelAnswers(prompts: Prompt[], answers: Record<string, string>, labels: Record<string, string>): LabelledAnswer[] {
+  const out: LabelledAnswer[] = prompts.map((p) => {
+    const text = answers[p.id] ?? '';
+    const was = text ? labels[p.id] : undefined;
+    const answeredAs = was && was !== p.label ? was : null;
+    return { id: p.id, label: p.label, answeredAs, earlier: false, note: answeredAs ? `answered as: “${answeredAs}”` : null, text, empty: !text };
+  });
+  const asked = new Set(prompts.map((p) => p.id));
+  for (const [id, text] of Object.entries(answers)) {
+    if (asked.has(id) || typeof text !== 'string' || !text) continue;
+    out.push({ id, label: labels[id] || id, answeredAs: null, earlier: true, note: EARLIER_PROMPT, text, empty: false });
+  }
+  return out;
+}
+
 /** The learner's row for a week, if any. */
 export async function findRow(q: Db, cohortId: number, userId: number, n: number): Promise<SubmissionRow | undefined> {
   const [row] = await q
@@ -151,28 +198,39 @@ export async function buildDoc(q: Db, cohort: Cohort, row: SubmissionRow, forLea
     .where(eq(reviews.submissionId, row.id))
     .orderBy(asc(reviews.id));
   const dates = await datesFor(q, cohort, row.userId);
-  const versionDocs: VersionDoc[] = versions.map((v) => ({
-    version: v.version,
-    submittedAt: v.submittedAt,
-    late: v.late,
-    answers: parseObject(v.answers),
-    options: parseArray(v.options),
-    files: parseArray(v.fileIds)
-      .map((id) => fileById.get(id))
-      .filter((f): f is NonNullable<typeof f> => Boolean(f))
-      .map(fileDoc),
-    reviews: reviewRows
-      .filter((r) => r.review.version === v.version)
-      .map((r) => ({
-        version: r.review.version,
-        outcome: r.review.outcome,
-        feedback: r.review.feedback,
-        promptFeedback: parseObject(r.review.promptFeedback),
-        reviewer: r.reviewer || r.reviewerEmail || null,
-        at: r.review.createdAt,
-      })),
-  }));
+  const prompts = currentPrompts(cohort, row.week);
+  const versionDocs: VersionDoc[] = versions.map((v) => {
+    const answers = parseObject(v.answers);
+    return {
+      version: v.version,
+      submittedAt: v.submittedAt,
+      late: v.late,
+      answers,
+      promptLabels: answeredLabels(prompts, answers, parseObject(v.promptLabels)),
+      options: parseArray(v.options),
+      files: parseArray(v.fileIds)
+        .map((id) => fileById.get(id))
+        .filter((f): f is NonNullable<typeof f> => Boolean(f))
+        .map(fileDoc),
+      reviews: reviewRows
+        .filter((r) => r.review.version === v.version)
+        .map((r) => ({
+          version: r.review.version,
+          outcome: r.review.outcome,
+          feedback: r.review.feedback,
+          promptFeedback: parseObject(r.review.promptFeedback),
+          reviewer: r.reviewer || r.reviewerEmail || null,
+          at: r.review.createdAt,
+        })),
+    };
+  });
   const latest = versionDocs.at(-1);
+  const draftAnswers = parseObject(row.draftAnswers);
+  const draft = forLearner
+    ? { answers: draftAnswers, promptLabels: answeredLabels(prompts, draftAnswers, parseObject(row.draftPromptLabels)), options: parseArray(row.chosenOptions), savedAt: row.draftSavedAt }
+    : null;
+  const asked = new Set(prompts.map((p) => p.id));
+  const earlierPrompts = [...new Set([...versionDocs.flatMap((v) => Object.keys(v.answers)), ...Object.keys(draft?.answers ?? {})])].filter((id) => !asked.has(id));
   return {
     id: row.id,
     cohortId: row.cohortId,
@@ -185,9 +243,11 @@ export async function buildDoc(q: Db, cohort: Cohort, row: SubmissionRow, forLea
     dueAt: dates.dueAt(row.week),
     closesAt: dates.graceEndsAt,
     answers: latest?.answers ?? {},
+    promptLabels: latest?.promptLabels ?? {},
+    earlierPrompts,
     options: latest?.options ?? [],
     files: allFiles.filter((f) => !f.removedAt).map(fileDoc),
-    draft: forLearner ? { answers: parseObject(row.draftAnswers), options: parseArray(row.chosenOptions), savedAt: row.draftSavedAt } : null,
+    draft,
     versions: versionDocs,
   };
 }

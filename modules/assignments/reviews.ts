@@ -5,8 +5,8 @@ import { formatInstant } from '../../server/time.js';
 import { users } from '../people/schema.js';
 import type { User } from '../people/service.js';
 import type { CohortAccess } from '../cohorts/service.js';
-import { reviews, submissions, type ReviewOutcome, type SubmissionStatus } from './schema.js';
-import { accessSubmission, assignmentOf, buildDoc, datesFor, normaliseText } from './records.js';
+import { reviews, submissions, submissionVersions, type ReviewOutcome, type SubmissionStatus } from './schema.js';
+import { accessSubmission, answeredLabels, assignmentOf, buildDoc, datesFor, labelAnswers, normaliseText, parseObject } from './records.js';
 import { MAX_FEEDBACK, type Deps, type ListRow, type SubmissionDoc } from './types.js';
 
 /** A submission for its cohort's instructors and admins, or for its learner. */
@@ -76,7 +76,18 @@ export async function review(
   if ([...feedback].length > MAX_FEEDBACK) throw new BadInput(`at most ${MAX_FEEDBACK} characters.`, 'feedback');
   if (input.outcome === 'needs_revision' && !feedback) throw new BadInput('say what needs revising.', 'feedback');
   const promptFeedback: Record<string, string> = {};
-  const ids = new Set(assignment.prompts.map((p) => p.id));
+  // The version under review may hold answers to prompts the worksheet has since dropped; they can have feedback too.
+  const [reviewed] =
+    found.version > 0
+      ? await d.database.db
+          .select({ answers: submissionVersions.answers, promptLabels: submissionVersions.promptLabels })
+          .from(submissionVersions)
+          .where(and(eq(submissionVersions.submissionId, found.id), eq(submissionVersions.version, found.version)))
+          .limit(1)
+      : [];
+  const reviewedAnswers = reviewed ? parseObject(reviewed.answers) : {};
+  const reviewedLabels = answeredLabels(assignment.prompts, reviewedAnswers, reviewed ? parseObject(reviewed.promptLabels) : {});
+  const ids = new Set([...assignment.prompts.map((p) => p.id), ...Object.keys(reviewedAnswers)]);
   for (const [id, raw] of Object.entries(input.promptFeedback ?? {})) {
     if (!ids.has(id)) throw new BadInput(`week ${found.week} has no prompt "${id.slice(0, 60)}".`, `promptFeedback.${id.slice(0, 60)}`);
     const text = normaliseText(String(raw)).trim();
@@ -109,7 +120,9 @@ export async function review(
         assignmentTitle: assignment.title,
         complete: input.outcome === 'complete',
         feedback,
-        prompts: assignment.prompts.filter((p) => promptFeedback[p.id]).map((p) => ({ label: p.label, feedback: promptFeedback[p.id] })),
+        prompts: labelAnswers(assignment.prompts, reviewedAnswers, reviewedLabels)
+          .filter((x) => promptFeedback[x.id])
+          .map((x) => ({ label: x.note ? `${x.label} (${x.note})` : x.label, feedback: promptFeedback[x.id] })),
         reviewer: access.user.name || access.user.email,
         closes: formatInstant(dates.graceEndsAt, zone),
         url: `${d.baseUrl}/cohorts/${cohort.id}/weeks/${row.week}/worksheet`,

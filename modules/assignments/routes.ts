@@ -14,6 +14,9 @@ const Status = Type.Union([Type.Literal('draft'), Type.Literal('submitted'), Typ
 const Binary = (description: string) => Type.Unsafe<unknown>({ type: 'string', format: 'binary', description });
 const Texts = Type.Record(Type.String(), Type.String({ maxLength: 100_000 }), { maxProperties: 100 });
 const NullableInstant = Type.Union([Instant, Type.Null()]);
+const Labels = Type.Record(Type.String(), Type.String(), {
+  description: 'The label of each answered prompt as the learner saw it when answering (it stays when the course renames or removes the prompt)',
+});
 
 const FileJson = Type.Object({ id: Type.String(), name: Type.String(), type: Type.String(), size: Type.Integer(), sha256: Type.String(), uploadedAt: Instant, url: Type.String() });
 const ReviewJson = Type.Object({
@@ -29,6 +32,7 @@ const VersionJson = Type.Object({
   submittedAt: Instant,
   late: Type.Boolean(),
   answers: Texts,
+  promptLabels: Labels,
   options: Type.Array(Type.String()),
   files: Type.Array(FileJson),
   reviews: Type.Array(ReviewJson),
@@ -46,9 +50,13 @@ const SubmissionJson = Type.Object({
   dueAt: Instant,
   closesAt: Instant,
   answers: Texts,
+  promptLabels: Labels,
+  earlierPrompts: Type.Array(Type.String(), {
+    description: 'Ids of prompts answered in this submission (any version, or the draft) that the week’s worksheet no longer has; their answers are kept',
+  }),
   options: Type.Array(Type.String()),
   files: Type.Array(FileJson),
-  draft: Type.Union([Type.Object({ answers: Texts, options: Type.Array(Type.String()), savedAt: NullableInstant }), Type.Null()]),
+  draft: Type.Union([Type.Object({ answers: Texts, promptLabels: Labels, options: Type.Array(Type.String()), savedAt: NullableInstant }), Type.Null()]),
   versions: Type.Array(VersionJson),
 });
 const SaveJson = Type.Object({ id: Type.Integer(), status: Status, late: Type.Boolean(), version: Type.Integer(), submittedAt: NullableInstant });
@@ -86,14 +94,17 @@ export function submissionJson(prefix: string, d: SubmissionDoc) {
     dueAt: d.dueAt.toISOString(),
     closesAt: d.closesAt.toISOString(),
     answers: d.answers,
+    promptLabels: d.promptLabels,
+    earlierPrompts: d.earlierPrompts,
     options: d.options,
     files: d.files.map((f) => fileJson(prefix, f)),
-    draft: d.draft ? { answers: d.draft.answers, options: d.draft.options, savedAt: iso(d.draft.savedAt) } : null,
+    draft: d.draft ? { answers: d.draft.answers, promptLabels: d.draft.promptLabels, options: d.draft.options, savedAt: iso(d.draft.savedAt) } : null,
     versions: d.versions.map((v) => ({
       version: v.version,
       submittedAt: v.submittedAt.toISOString(),
       late: v.late,
       answers: v.answers,
+      promptLabels: v.promptLabels,
       options: v.options,
       files: v.files.map((f) => fileJson(prefix, f)),
       reviews: v.reviews.map((r) => ({ ...r, at: r.at.toISOString() })),

@@ -69,6 +69,8 @@ export interface VersionDoc {
   submittedAt: Date;
   late: boolean;
   answers: Record<string, string>;
+  /** The label each answer answered (kept at submit; the course's label for versions from before labels were kept). */
+  promptLabels: Record<string, string>;
   options: string[];
   files: FileDoc[];
   reviews: ReviewDoc[];
@@ -87,13 +89,33 @@ export interface SubmissionDoc {
   closesAt: Date;
   /** The latest submitted answers ({} before the first submit). */
   answers: Record<string, string>;
+  /** The label each of `answers` answered. */
+  promptLabels: Record<string, string>;
+  /** Ids of prompts answered in this submission (any version, or the working copy shown) that the worksheet no longer asks. */
+  earlierPrompts: string[];
   options: string[];
   /** Files attached now (the working copy). */
   files: FileDoc[];
   /** The learner's working copy; only shown to the learner. */
-  draft: { answers: Record<string, string>; options: string[]; savedAt: Date | null } | null;
+  draft: { answers: Record<string, string>; promptLabels: Record<string, string>; options: string[]; savedAt: Date | null } | null;
   /** Every submitted version, oldest first. */
   versions: VersionDoc[];
+}
+
+/**
+ * One answer as pages, the PDF and mail show it: under its prompt's current label, or, its prompt since removed
+ * from the worksheet, under the label it answered. `note` says which, in words.
+ */
+export interface LabelledAnswer {
+  id: string;
+  label: string;
+  /** The label it answered, when the prompt has been renamed since. */
+  answeredAs: string | null;
+  /** The prompt is no longer in the week's worksheet. */
+  earlier: boolean;
+  note: string | null;
+  text: string;
+  empty: boolean;
 }
 
 export interface SaveInput {

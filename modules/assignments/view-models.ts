@@ -2,6 +2,7 @@
 import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import { acceptAttribute, describeTypes, formatMb, formatSize } from './files.js';
+import { labelAnswers } from './records.js';
 import { statusLabel, MAX_FILES, type AssignmentService, type FileDoc, type ReviewDoc, type SubmissionDoc, type WeekStatus } from './service.js';
 
 const STATUS_CLASS: Record<WeekStatus, string> = {
@@ -42,7 +43,7 @@ export function createViewModels(assignments: AssignmentService) {
     };
   }
 
-  /** Every submitted version, newest first, with answers labelled by prompt. */
+  /** Every submitted version, newest first, with answers labelled by prompt (and those to prompts since removed). */
   function versionsView(access: CohortAccess, n: number, doc: SubmissionDoc | null, zone: string) {
     if (!doc) return [];
     const a = access.cohort.course.weeks[n - 1].assignment!;
@@ -51,7 +52,7 @@ export function createViewModels(assignments: AssignmentService) {
       submittedAt: formatInstant(v.submittedAt, zone),
       late: v.late,
       options: a.options.filter((o) => v.options.includes(o.id)).map((o) => o.label),
-      answers: a.prompts.map((p) => ({ label: p.label, text: v.answers[p.id] ?? '', empty: !v.answers[p.id], feedback: v.reviews.at(-1)?.promptFeedback[p.id] ?? '' })),
+      answers: labelAnswers(a.prompts, v.answers, v.promptLabels).map((x) => ({ ...x, feedback: v.reviews.at(-1)?.promptFeedback[x.id] ?? '' })),
       files: v.files.map(fileView),
       reviews: v.reviews.map((r) => reviewView(r, zone)),
     }));
@@ -93,19 +94,31 @@ export function createViewModels(assignments: AssignmentService) {
       const latest = doc?.versions.at(-1);
       const lastReview = latest?.reviews.at(-1) ?? null;
       const showFeedback = lastReview && (status === 'needs_revision' || status === 'complete') ? lastReview : null;
-      const prompts = a.prompts.map((p) => ({
-        id: p.id,
-        inputId: `prompt-${n}-${p.id}`,
-        hintId: `prompt-${n}-${p.id}-hint`,
-        name: `prompt-${p.id}`,
-        label: p.label,
-        help: p.help,
-        maxLength: p.maxLength,
-        value: working.answers[p.id] ?? '',
-        empty: !working.answers[p.id],
-        feedback: showFeedback?.promptFeedback[p.id] ?? '',
-        feedbackId: `prompt-${n}-${p.id}-feedback`,
-      }));
+      // The stored working copy says which label each answer was written under; answers to prompts since removed are
+      // shown apart, read-only, until the next save leaves them out.
+      const labelled = labelAnswers(a.prompts, doc?.draft?.answers ?? {}, doc?.draft?.promptLabels ?? {});
+      const renamed = new Map(labelled.filter((x) => x.answeredAs).map((x) => [x.id, x]));
+      const prompts = a.prompts.map((p) => {
+        const ids = { hintId: `prompt-${n}-${p.id}-hint`, noteId: `prompt-${n}-${p.id}-note`, feedbackId: `prompt-${n}-${p.id}-feedback` };
+        const was = renamed.get(p.id);
+        const feedback = showFeedback?.promptFeedback[p.id] ?? '';
+        return {
+          id: p.id,
+          inputId: `prompt-${n}-${p.id}`,
+          ...ids,
+          name: `prompt-${p.id}`,
+          label: p.label,
+          help: p.help,
+          note: was?.note ?? null,
+          answeredAs: was?.answeredAs ?? null,
+          describedBy: [p.help ? ids.hintId : '', was ? ids.noteId : '', feedback ? ids.feedbackId : ''].filter(Boolean).join(' ') || null,
+          maxLength: p.maxLength,
+          value: working.answers[p.id] ?? '',
+          empty: !working.answers[p.id],
+          feedback,
+        };
+      });
+      const earlierAnswers = labelled.filter((x) => x.earlier);
       const options = a.options.map((o) => ({
         id: o.id,
         inputId: `option-${n}-${o.id}`,
@@ -147,6 +160,7 @@ export function createViewModels(assignments: AssignmentService) {
         multipart: Boolean(a.upload) && editable,
         prompts,
         hasPrompts: prompts.length > 0,
+        earlierAnswers,
         choose:
           a.choose !== null
             ? { legend: a.choose === 1 ? `Choose one of these ${a.options.length} options` : `Choose ${a.choose} of these ${a.options.length} options`, options }

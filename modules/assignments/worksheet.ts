@@ -6,7 +6,7 @@ import { formatInstant } from '../../server/time.js';
 import type { CohortAccess } from '../cohorts/service.js';
 import type { Assignment } from '../courses/content.js';
 import { submissions, submissionVersions, type SubmissionStatus } from './schema.js';
-import { assignmentOf, buildDoc, currentFiles, datesFor, ensureRow, findRow, normaliseText, parseArray } from './records.js';
+import { assignmentOf, buildDoc, currentFiles, datesFor, ensureRow, findRow, labelsOf, normaliseText, parseArray, parseObject } from './records.js';
 import type { Deps, PersonalDates, SaveInput, SaveResult, SubmissionDoc, SubmissionRow } from './types.js';
 
 /** Learner, week open, assignment present, not past the learner's grace end, not complete. Reads through `q`. */
@@ -29,12 +29,23 @@ export async function assertWritable(
   return { assignment, dates, row };
 }
 
-/** Checks answers and options against the assignment; returns them cleaned. Throws 400 naming the field. */
-function cleanInput(assignment: Assignment, n: number, input: SaveInput, keepOptions: string[]): { answers: Record<string, string>; options: string[] } {
+/**
+ * Checks answers and options against the assignment; returns them cleaned. Throws 400 naming the field. An answer to a
+ * prompt the worksheet no longer has, sent back as the stored draft holds it (`drafted`), is dropped rather than
+ * refused: it stays in the versions already submitted, and a learner is never stuck on a prompt they cannot see.
+ */
+function cleanInput(
+  assignment: Assignment,
+  n: number,
+  input: SaveInput,
+  keepOptions: string[],
+  drafted: Record<string, string>,
+): { answers: Record<string, string>; options: string[] } {
   const answers: Record<string, string> = {};
   const prompts = new Map(assignment.prompts.map((p) => [p.id, p]));
   for (const [id, raw] of Object.entries(input.answers ?? {})) {
     const prompt = prompts.get(id);
+    if (!prompt && Object.hasOwn(drafted, id)) continue;
     if (!prompt) throw new BadInput(`week ${n} has no prompt "${id.slice(0, 60)}".`, `answers.${id.slice(0, 60)}`);
     if (typeof raw !== 'string') throw new BadInput('must be text.', `answers.${id}`);
     const text = normaliseText(raw);
@@ -65,7 +76,7 @@ function cleanInput(assignment: Assignment, n: number, input: SaveInput, keepOpt
 /** Throws what save() would throw for this input, without saving (pages check before storing an upload). */
 export async function check(d: Deps, access: CohortAccess, n: number, input: SaveInput): Promise<void> {
   const { assignment, row } = await assertWritable(d, d.database.db, access, n);
-  cleanInput(assignment, n, input, row ? parseArray(row.chosenOptions) : []);
+  cleanInput(assignment, n, input, row ? parseArray(row.chosenOptions) : [], row ? parseObject(row.draftAnswers) : {});
 }
 
 /**
@@ -76,12 +87,20 @@ export async function save(d: Deps, access: CohortAccess, n: number, input: Save
   const now = d.clock.now();
   return d.database.transaction(async (tx) => {
     const { assignment, dates, row: existing } = await assertWritable(d, tx, access, n);
-    const { answers, options } = cleanInput(assignment, n, input, existing ? parseArray(existing.chosenOptions) : []);
+    const { answers, options } = cleanInput(
+      assignment,
+      n,
+      input,
+      existing ? parseArray(existing.chosenOptions) : [],
+      existing ? parseObject(existing.draftAnswers) : {},
+    );
+    // Each answer keeps the label it answered, so it stays readable after the course renames or removes the prompt.
+    const promptLabels = JSON.stringify(labelsOf(assignment.prompts, answers));
     const row = existing ?? (await ensureRow(tx, access.cohort.id, access.user.id, n, now));
     if (!input.submit) {
       const [saved] = await tx
         .update(submissions)
-        .set({ draftAnswers: JSON.stringify(answers), chosenOptions: JSON.stringify(options), draftSavedAt: now, updatedAt: now })
+        .set({ draftAnswers: JSON.stringify(answers), draftPromptLabels: promptLabels, chosenOptions: JSON.stringify(options), draftSavedAt: now, updatedAt: now })
         .where(eq(submissions.id, row.id))
         .returning({ id: submissions.id, status: submissions.status, late: submissions.late, version: submissions.version, submittedAt: submissions.submittedAt });
       return saved;
@@ -99,6 +118,7 @@ export async function save(d: Deps, access: CohortAccess, n: number, input: Save
       submissionId: row.id,
       version,
       answers: JSON.stringify(answers),
+      promptLabels,
       options: JSON.stringify(options),
       fileIds: JSON.stringify(attached.map((f) => f.id)),
       late,
@@ -114,6 +134,7 @@ export async function save(d: Deps, access: CohortAccess, n: number, input: Save
         firstSubmittedAt: row.firstSubmittedAt ?? now,
         submittedAt: now,
         draftAnswers: JSON.stringify(answers),
+        draftPromptLabels: promptLabels,
         chosenOptions: JSON.stringify(options),
         draftSavedAt: now,
         updatedAt: now,

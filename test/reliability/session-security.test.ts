@@ -257,7 +257,7 @@ describe('CSRF on every form', () => {
   });
   afterAll(async () => w.close());
 
-  const params = () => ({ id: w.cohortA, n: 1, threadId: 1, postId: 1, fileId: 1, token: 'x'.repeat(30), code: 'CODE', slug: 'strategic-planning' });
+  const params = () => ({ id: w.cohortA, n: 1, threadId: 1, postId: 1, fileId: 1, seatId: 1, documentId: 1, token: 'x'.repeat(30), code: 'CODE', slug: 'strategic-planning' });
 
   it('finds the forms to attack', () => {
     expect(writeRoutes.map(routeKey)).toEqual(expect.arrayContaining(['POST /sign-in', 'POST /sign-in/confirm', 'POST /sign-out', 'POST /profile']));

@@ -30,7 +30,7 @@ export async function seedDemo(ctx: AppContext, log: FastifyBaseLogger): Promise
   const now = ctx.clock.now();
   const today = DateTime.fromJSDate(now, { zone: 'Europe/London' }).startOf('day');
   const lastMonday = today.minus({ days: today.weekday - 1 }).minus({ weeks: 1 });
-  for (const course of ctx.courses.list()) {
+  for (const course of await ctx.courses.list()) {
     const running = await ctx.cohorts.create({
       course: course.slug,
       startDate: lastMonday.toISODate()!,

@@ -25,6 +25,8 @@ export default fp(
     const views = createViewModels(service);
     ctx.assignments = service;
     ctx.assignmentViews = views;
+    // A new version of the course may not take away a week that holds learners' work: the cohort keeps its version.
+    events.on('cohort.version-changing', async (tx, { cohort, to }) => service.refuseLosingWork(tx, cohort, to.course));
 
     ctx.panels.register('week', {
       order: 20,

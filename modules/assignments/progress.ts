@@ -1,6 +1,8 @@
 // What other modules read of a learner's assignments: week statuses and personal dates, one learner or a whole cohort.
 // Certificates read these inside the transaction of the change they react to, so each takes the caller's `tx`.
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq, gt } from 'drizzle-orm';
+import { Conflict } from '../../server/errors.js';
+import type { Course } from '../courses/content.js';
 import type { Db } from '../../server/db.js';
 import type { Cohort } from '../cohorts/service.js';
 import { extensions, submissions } from './schema.js';
@@ -39,4 +41,21 @@ export async function graceEndsForCohort(d: Deps, cohort: Cohort, tx?: Db): Prom
   const rows = await (tx ?? d.database.db).select().from(extensions).where(eq(extensions.cohortId, cohort.id)).orderBy(asc(extensions.id));
   const grouped = byUser(rows);
   return (userId) => personalFrom(cohort, grouped.get(userId) ?? []).graceEndsAt;
+}
+
+/**
+ * Refuse a course version for a cohort when it would take away weeks holding learners' work (drafts included): the
+ * answers would have no week to be read in. Inside the version change's transaction (409 keeps the cohort as it is).
+ */
+export async function refuseLosingWork(tx: Db, cohort: Cohort, next: Course): Promise<void> {
+  if (next.weekCount >= cohort.course.weekCount) return;
+  const rows = await tx
+    .select({ week: submissions.week, n: count() })
+    .from(submissions)
+    .where(and(eq(submissions.cohortId, cohort.id), gt(submissions.week, next.weekCount)))
+    .groupBy(submissions.week)
+    .orderBy(asc(submissions.week));
+  if (rows.length === 0) return;
+  const held = rows.map((r) => `week ${r.week} (${Number(r.n)} ${Number(r.n) === 1 ? 'learner' : 'learners'})`).join(', ');
+  throw new Conflict(`This version has ${next.weekCount} weeks, but learners in this cohort have work in ${held}. Their work would have no week to be read in, so the cohort keeps its version; export or review that work first, or publish a version that keeps those weeks.`);
 }

@@ -4,10 +4,11 @@
 import type { Db } from '../../server/db.js';
 import type { User } from '../people/service.js';
 import type { Cohort, CohortAccess } from '../cohorts/service.js';
+import type { Course } from '../courses/content.js';
 import { createFileStore, type PreparedUpload } from './files.js';
 import type { ReviewOutcome, SubmissionStatus } from './schema.js';
 import { assignmentOf, cohortLearners, datesFor } from './records.js';
-import { graceEndsForCohort, personalDates, weekStatuses, weekStatusesForCohort } from './progress.js';
+import { graceEndsForCohort, personalDates, refuseLosingWork, weekStatuses, weekStatusesForCohort } from './progress.js';
 import { check, find, own, ownOrNull, save } from './worksheet.js';
 import { attach, fileContent, fileFor, removeFile, removeOwnFile, uploadRule } from './uploads.js';
 import { get, list, queueCount, review, weekCounts } from './reviews.js';
@@ -52,6 +53,8 @@ export function createAssignmentService(deps: AssignmentDeps) {
     weekStatuses: (cohortId: number, userId: number, tx?: Db) => weekStatuses(d, cohortId, userId, tx),
     /** weekStatuses for every learner of a cohort from one query (whole-cohort certificate checks). */
     weekStatusesForCohort: (cohort: Cohort, tx?: Db) => weekStatusesForCohort(d, cohort, tx),
+    /** Refuse (409) a course version for a cohort that would take away weeks holding learners' work; inside the change's tx. */
+    refuseLosingWork: (tx: Db, cohort: Cohort, next: Course) => refuseLosingWork(tx, cohort, next),
     /** The personal grace end of every learner of a cohort (extensions included), from one query. */
     graceEndsForCohort: (cohort: Cohort, tx?: Db) => graceEndsForCohort(d, cohort, tx),
 

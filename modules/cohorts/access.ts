@@ -22,7 +22,7 @@ export function createCohortAccess(deps: CohortDeps) {
       .from(cohorts)
       .where(eq(cohorts.id, cohortId))
       .limit(1);
-    return row && { cohort: hydrate(courses, row.cohort), teaches: row.teaches, learns: row.learns };
+    return row && { cohort: await hydrate(courses, row.cohort, tx), teaches: row.teaches, learns: row.learns };
   }
 
   /** An admin everywhere, then instructor, then active learner (null: outside the cohort). */

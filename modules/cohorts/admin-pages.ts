@@ -21,12 +21,12 @@ const Flash = Type.Object({ created: Str(5), saved: Str(5), moved: Str(5) });
 type Errors = Record<string, string>;
 
 /** Friendly checks of the cohort form fields; each problem is named for the person fixing it. */
-function readFields(body: Record<string, string | undefined>, fields: string[], courses: { has(slug: string): boolean }) {
+function readFields(body: Record<string, string | undefined>, fields: string[], courses: ReadonlySet<string>) {
   const errors: Errors = {};
   const values: { course?: string; startDate?: string; timezone?: string; capacity?: number; instructors?: string[] } = {};
   if (fields.includes('course')) {
     const course = (body.course ?? '').trim();
-    if (!courses.has(course)) errors.course = 'Choose a course.';
+    if (fields.includes('course') && !courses.has(course)) errors.course = 'Choose a course.';
     values.course = course;
   }
   if (fields.includes('startDate')) {
@@ -67,7 +67,9 @@ const adminPages: FastifyPluginAsync = async (app) => {
   const ctx = fastify.cc;
   const { cohorts, clock, prefix } = ctx;
 
-  const courseOptions = (selected?: string) => ctx.courses.list().map((c) => ({ value: c.slug, label: c.title, selected: c.slug === selected }));
+  const courseOptions = async (selected?: string) => (await ctx.courses.list()).map((c) => ({ value: c.slug, label: c.title, selected: c.slug === selected }));
+  /** The slugs of published courses, for the course field's check. */
+  const courseSlugs = async () => new Set((await ctx.courses.list()).map((c) => c.slug));
 
   fastify.get('/admin', { schema: { hide: true } }, async (request, reply) => {
     const user = requireRole(request, 'admin');
@@ -111,10 +113,10 @@ const adminPages: FastifyPluginAsync = async (app) => {
     return reply.page('admin/cohorts', { title: 'Cohorts', cohorts: rows });
   });
 
-  function newModel(form: Record<string, unknown>, errors: Errors = {}, error: string | null = null) {
+  async function newModel(form: Record<string, unknown>, errors: Errors = {}, error: string | null = null) {
     return {
       title: 'New cohort',
-      courses: courseOptions(form.course as string | undefined),
+      courses: await courseOptions(form.course as string | undefined),
       zones: cohortZoneOptions(listZones(), (form.timezone as string) || 'Europe/London'),
       form,
       errors,
@@ -124,15 +126,15 @@ const adminPages: FastifyPluginAsync = async (app) => {
 
   fastify.get('/admin/cohorts/new', { schema: { hide: true } }, async (request, reply) => {
     requireRole(request, 'admin');
-    return reply.page('admin/cohort-new', newModel({ capacity: '20', timezone: 'Europe/London' }));
+    return reply.page('admin/cohort-new', await newModel({ capacity: '20', timezone: 'Europe/London' }));
   });
 
   fastify.post('/admin/cohorts', { schema: { hide: true, body: CreateForm }, attachValidation: true }, async (request, reply) => {
     requireRole(request, 'admin');
     const body = (request.body ?? {}) as Record<string, string | undefined>;
-    if (request.validationError) return reply.page('admin/cohort-new', newModel(body, {}, 'Some of the fields are far too long. Check them and try again.'), 400);
-    const { values, errors, error } = readFields(body, ['course', 'startDate', 'timezone', 'capacity', 'instructors'], ctx.courses);
-    if (error) return reply.page('admin/cohort-new', newModel(body, errors, error), 400);
+    if (request.validationError) return reply.page('admin/cohort-new', await newModel(body, {}, 'Some of the fields are far too long. Check them and try again.'), 400);
+    const { values, errors, error } = readFields(body, ['course', 'startDate', 'timezone', 'capacity', 'instructors'], await courseSlugs());
+    if (error) return reply.page('admin/cohort-new', await newModel(body, errors, error), 400);
     const cohort = await cohorts.create(values as { course: string; startDate: string; timezone: string; capacity: number; instructors: string[] });
     return reply.redirect(`${prefix}/admin/cohorts/${cohort.id}?created=1`, 303);
   });
@@ -183,7 +185,7 @@ const adminPages: FastifyPluginAsync = async (app) => {
     const body = (request.body ?? {}) as Record<string, string | undefined>;
     const { values, errors, error } = request.validationError
       ? { values: {}, errors: {}, error: 'Some of the fields are far too long. Check them and try again.' }
-      : readFields(body, ['capacity', 'instructors'], ctx.courses);
+      : readFields(body, ['capacity', 'instructors'], new Set());
     if (error) return reply.page('admin/cohort-edit', await editModel(cohort, { edit: body, errors, error }), 400);
     await cohorts.update(cohort.id, values as CohortPatch);
     return reply.redirect(`${prefix}/admin/cohorts/${cohort.id}?saved=1`, 303);
@@ -195,7 +197,7 @@ const adminPages: FastifyPluginAsync = async (app) => {
     const body = (request.body ?? {}) as Record<string, string | undefined>;
     const { values, errors, error } = request.validationError
       ? { values: {}, errors: {}, error: 'Some of the fields are far too long. Check them and try again.' }
-      : readFields(body, ['startDate', 'timezone'], ctx.courses);
+      : readFields(body, ['startDate', 'timezone'], new Set());
     if (error) return reply.page('admin/cohort-edit', await editModel(cohort, { move: body, errors, error }), 400);
     const same = values.startDate === cohort.startDate && values.timezone === cohort.timezone;
     if (!same) await cohorts.update(cohort.id, values as CohortPatch);

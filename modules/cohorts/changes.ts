@@ -1,7 +1,8 @@
 // Creating and changing cohorts (admin): capacity, instructors, and moves that shift every date and tell the learners.
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../server/db.js';
-import { BadInput } from '../../server/errors.js';
+import { BadInput, Conflict } from '../../server/errors.js';
+import { currentWeek } from './timeline.js';
 import { formatInstant } from '../../server/time.js';
 import { cohortInstructors, cohorts, weekOpenNotices } from './schema.js';
 import { checkCapacity, checkDate, checkEmails, checkZone, hydrate, zoneFor, type Cohort, type CohortDeps, type CohortPatch, type CohortWeekTitle } from './model.js';
@@ -71,7 +72,8 @@ export function createCohortChanges(deps: CohortDeps, reads: ChangeReads) {
   const changes = {
     /** Create a cohort of a course (admin). Instructors are created or promoted to the instructor role. */
     async create(input: { course: string; startDate: string; timezone: string; capacity: number; instructors: string[] }): Promise<Cohort> {
-      if (!courses.has(input.course)) throw new BadInput(`course "${input.course.slice(0, 60)}" does not exist.`);
+      const courseVersion = await courses.latestVersion(input.course);
+      if (courseVersion === null) throw new BadInput(`course "${input.course.slice(0, 60)}" does not exist.`);
       checkDate(input.startDate);
       checkZone(input.timezone);
       checkCapacity(input.capacity);
@@ -81,10 +83,10 @@ export function createCohortChanges(deps: CohortDeps, reads: ChangeReads) {
         const instructorIds = await resolveInstructors(tx, emails);
         const [row] = await tx
           .insert(cohorts)
-          .values({ courseSlug: input.course, startDate: input.startDate, timezone: input.timezone, capacity: input.capacity, createdAt: now, updatedAt: now })
+          .values({ courseSlug: input.course, courseVersion, startDate: input.startDate, timezone: input.timezone, capacity: input.capacity, createdAt: now, updatedAt: now })
           .returning();
         await setInstructorRows(tx, row.id, instructorIds);
-        const cohort = hydrate(courses, row);
+        const cohort = await hydrate(courses, row, tx);
         await events.emit(tx, 'cohort.changed', { cohort, change: 'created' });
         return cohort;
       });
@@ -113,12 +115,52 @@ export function createCohortChanges(deps: CohortDeps, reads: ChangeReads) {
           await tx.delete(cohortInstructors).where(eq(cohortInstructors.cohortId, id));
           await setInstructorRows(tx, id, instructorIds);
         }
-        const cohort = hydrate(courses, row);
+        const cohort = await hydrate(courses, row, tx);
         if (moved) {
           await rearmWeekNotices(tx, cohort, now);
           await sendMoveNotices(tx, current, cohort);
         }
         await events.emit(tx, 'cohort.changed', { cohort, change: moved ? 'moved' : 'updated' });
+        return cohort;
+      });
+    },
+
+    /**
+     * A course has a new published version (inside the publishing transaction): every cohort of it that has not
+     * started follows it, with its timeline and sessions; cohorts already running keep the version they run.
+     */
+    async followPublished(tx: Db, slug: string, version: number): Promise<number> {
+      const now = clock.now();
+      let moved = 0;
+      for (const row of await tx.select().from(cohorts).where(eq(cohorts.courseSlug, slug))) {
+        if (row.courseVersion >= version) continue;
+        const before = await hydrate(courses, row, tx);
+        if (before.timeline.startsAt.getTime() <= now.getTime()) continue;
+        const [after] = await tx.update(cohorts).set({ courseVersion: version, updatedAt: now }).where(eq(cohorts.id, row.id)).returning();
+        await events.emit(tx, 'cohort.changed', { cohort: await hydrate(courses, after, tx), change: 'updated' });
+        moved++;
+      }
+      return moved;
+    },
+
+    /**
+     * Put a cohort on another published version of its course (its instructors or an admin; the route guards). Other
+     * modules may refuse it inside the same transaction through 'cohort.version-changing' (e.g. a week with learners'
+     * work in it would disappear: 409). The timeline and sessions follow the version's weeks and slots.
+     */
+    async applyVersion(id: number, version: number): Promise<Cohort> {
+      return database.transaction(async (tx) => {
+        const current = await reads.get(id, tx);
+        if (current.courseVersion === version) return current;
+        const next = await courses.load(current.courseSlug, version, tx);
+        const week = currentWeek(current.timeline, clock.now());
+        if (week > next.weekCount) {
+          throw new Conflict(`This cohort is in week ${week}, which version ${version} does not have (it has ${next.weekCount} weeks). Apply it after the cohort ends, or publish a version that keeps week ${week}.`);
+        }
+        await events.emit(tx, 'cohort.version-changing', { cohort: current, to: { version, course: next } });
+        const [row] = await tx.update(cohorts).set({ courseVersion: version, updatedAt: clock.now() }).where(eq(cohorts.id, id)).returning();
+        const cohort = await hydrate(courses, row, tx);
+        await events.emit(tx, 'cohort.changed', { cohort, change: 'updated' });
         return cohort;
       });
     },

@@ -17,6 +17,10 @@ export default fp(
     const { database, clock, mailer, events, baseUrl, people, courses } = ctx;
     const cohorts = createCohortService({ database, clock, mailer, events, baseUrl, people, courses });
     ctx.cohorts = cohorts;
+    // Cohorts not started yet follow a course's newest version; running ones keep theirs until it is applied to them.
+    events.on('course.published', async (tx, { slug, version }) => {
+      await cohorts.followPublished(tx, slug, version);
+    });
     // Week openings are computed from the timeline on each tick, so moves and restarts need no rescheduling.
     // One cohort's week at a time with requests let in between: a whole install's week opening is many thousand
     // emails. The notice row each week inserts is its claim, so a week is announced once across ticks and instances.

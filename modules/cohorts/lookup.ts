@@ -17,13 +17,13 @@ export function createCohortLookup(deps: CohortDeps) {
     async get(id: number, tx?: Db): Promise<Cohort> {
       const [row] = await q(tx).select().from(cohorts).where(eq(cohorts.id, id)).limit(1);
       if (!row) throw new NotFound('Cohort');
-      return hydrate(courses, row);
+      return hydrate(courses, row, tx);
     },
 
     /** Every cohort, earliest start first. */
     async list(tx?: Db): Promise<Cohort[]> {
       const rows = await q(tx).select().from(cohorts).orderBy(asc(cohorts.startDate), asc(cohorts.id));
-      return rows.map((row) => hydrate(courses, row));
+      return Promise.all(rows.map((row) => hydrate(courses, row, tx)));
     },
 
     /** The cohorts a user belongs to (as learner or instructor), with their role in each; admins: every cohort. */
@@ -39,7 +39,7 @@ export function createCohortLookup(deps: CohortDeps) {
       const ids = [...new Set([...taught, ...learning])];
       if (ids.length === 0) return [];
       const rows = await q(tx).select().from(cohorts).where(inArray(cohorts.id, ids)).orderBy(asc(cohorts.startDate));
-      return rows.map((row) => ({ cohort: hydrate(courses, row), role: taught.includes(row.id) ? ('instructor' as const) : ('learner' as const) }));
+      return Promise.all(rows.map(async (row) => ({ cohort: await hydrate(courses, row, tx), role: taught.includes(row.id) ? ('instructor' as const) : ('learner' as const) })));
     },
 
     /** The cohorts a person teaches or learns in (never "all" for admins), with their role, by start date. */
@@ -58,8 +58,7 @@ export function createCohortLookup(deps: CohortDeps) {
     async upcomingForCourse(slug: string, _user?: User | null): Promise<Array<{ id: number; startDate: string; timezone: string; state: CohortState }>> {
       const now = clock.now();
       const rows = await q().select().from(cohorts).where(eq(cohorts.courseSlug, slug)).orderBy(asc(cohorts.startDate));
-      return rows
-        .map((row) => hydrate(courses, row))
+      return (await Promise.all(rows.map((row) => hydrate(courses, row))))
         .filter((c) => c.timeline.endsAt.getTime() > now.getTime())
         .map((c) => ({ id: c.id, startDate: c.startDate, timezone: c.timezone, state: cohortState(c.timeline, now) }));
     },

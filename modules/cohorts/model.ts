@@ -88,9 +88,12 @@ export function reader(deps: Pick<CohortDeps, 'database'>, tx?: Db): Db {
   return tx ?? deps.database.db;
 }
 
-/** A cohort row with its course and the timeline derived from its start date and zone. */
-export function hydrate(courses: CourseService, row: CohortRow): Cohort {
-  const course = courses.get(row.courseSlug);
+/**
+ * A cohort row with the version of its course it follows and the timeline derived from its start date and zone.
+ * Published versions are kept in memory once read, so this reads the database only the first time a version is used.
+ */
+export async function hydrate(courses: CourseService, row: CohortRow, q?: Db): Promise<Cohort> {
+  const course = await courses.load(row.courseSlug, row.courseVersion, q);
   const timeline = computeTimeline({ startDate: row.startDate, timezone: row.timezone, weekCount: course.weekCount, releaseTime: course.releaseTime });
   return { ...row, course, timeline };
 }

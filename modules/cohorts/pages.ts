@@ -52,7 +52,7 @@ const pages: FastifyPluginAsync = async (app) => {
   // ---- a course's page: what it is and its upcoming cohorts (this module depends on courses) ----
 
   fastify.get('/courses/:slug', { schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
-    const course = ctx.courses.get(request.params.slug);
+    const course = await ctx.courses.latest(request.params.slug);
     const upcoming = await cohorts.upcomingForCourse(course.slug, request.user);
     return reply.page('courses/course', { title: course.title, course: courseView(course, readerLocale(request)), cohorts: upcoming });
   });

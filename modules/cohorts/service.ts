@@ -23,10 +23,17 @@ export type {
   RosterEntry,
 } from './model.js';
 
+import type { Course } from '../courses/content.js';
+
 declare module '../../server/events.js' {
   interface DomainEvents {
     /** A cohort was created, moved or updated (capacity, dates), inside that transaction. */
     'cohort.changed': { cohort: Cohort; change: 'created' | 'moved' | 'updated' };
+    /**
+     * A cohort is about to follow another version of its course (inside that transaction): a reaction that throws
+     * (409) keeps it on the version it has, e.g. while learners' work sits in a week the new version removes.
+     */
+    'cohort.version-changing': { cohort: Cohort; to: { version: number; course: Course } };
     /** A learner's progress in a cohort may have changed (a submission, a review, attendance, a post). */
     'progress.changed': { cohortId: number; userId: number };
   }

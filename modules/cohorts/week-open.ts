@@ -28,7 +28,7 @@ export function createWeekOpening(deps: CohortDeps, reads: WeekOpenReads) {
     return database.transaction(async (tx) => {
       const [row] = await tx.select().from(cohorts).where(eq(cohorts.id, cohortId)).limit(1);
       if (!row) return null;
-      const cohort = hydrate(courses, row);
+      const cohort = await hydrate(courses, row, tx);
       const timelineWeek = cohort.timeline.weeks[n - 1];
       if (!timelineWeek || timelineWeek.opensAt.getTime() > now.getTime()) return null;
       // The insert is the claim: another instance (or a second tick) that lost the race does nothing.
@@ -86,9 +86,7 @@ export function createWeekOpening(deps: CohortDeps, reads: WeekOpenReads) {
     let weeks = 0;
     let emails = 0;
     for (const row of rows) {
-      // A course removed from content/ leaves its cohorts unreadable; skip rather than fail the whole tick.
-      if (!courses.has(row.courseSlug)) continue;
-      const cohort = hydrate(courses, row);
+      const cohort = await hydrate(courses, row);
       if (now.getTime() >= cohort.timeline.accessEndsAt.getTime()) continue;
       for (const w of cohort.timeline.weeks) {
         if (w.opensAt.getTime() > now.getTime() || done.has(`${cohort.id}:${w.number}`)) continue;

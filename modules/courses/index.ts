@@ -1,4 +1,4 @@
-// The courses module: the catalogue read from content/.
+// The courses module: the catalogue of courses and their published versions, in the database.
 import fp from 'fastify-plugin';
 import { createCourseService, type CourseService } from './service.js';
 import routes from './routes.js';
@@ -11,7 +11,10 @@ declare module '../../server/context.js' {
 
 export default fp(
   async (fastify) => {
-    fastify.cc.courses = createCourseService({ contentDir: fastify.cc.contentDir });
+    const { database, clock, events, contentDir } = fastify.cc;
+    fastify.cc.courses = createCourseService({ database, clock, events, contentDir });
+    // An empty database gets the bundled courses as their first versions; afterwards the database is the catalogue.
+    await fastify.cc.courses.importBundled();
     await fastify.register(routes);
   },
   { name: 'courses', dependencies: [] },

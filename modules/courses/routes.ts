@@ -20,13 +20,13 @@ const routes: FastifyPluginAsync = async (app) => {
         response: { 200: Type.Array(Type.Object({ slug: Type.String(), title: Type.String(), weeks: Type.Integer(), price: Money })) },
       },
     },
-    async () => courses.list().map((c) => courses.summary(c)),
+    async () => (await courses.list()).map((c) => courses.summary(c)),
   );
 
   // The API gives prices raw ({ amountMinor, currency }); pages format them for the reader's Accept-Language.
   fastify.get('/', { schema: { hide: true } }, async (request, reply) => {
     const locale = readerLocale(request);
-    return reply.page('courses/catalogue', { title: 'Courses', courses: courses.list().map((c) => courseView(c, locale)) });
+    return reply.page('courses/catalogue', { title: 'Courses', courses: (await courses.list()).map((c) => courseView(c, locale)) });
   });
 };
 export default routes;

@@ -1,6 +1,7 @@
-// The course catalogue: course files loaded and validated once at start.
-import { NotFound } from '../../server/errors.js';
-import { loadCourses, type Course, type Currency, type Money } from './content.js';
+// The courses module's face: the catalogue of published course versions, and money formatted for a reader.
+import type { Db } from '../../server/db.js';
+import type { Course, Currency, Money } from './content.js';
+import { createCatalogue, type CatalogueDeps } from './catalogue.js';
 
 export interface CourseSummary {
   slug: string;
@@ -58,29 +59,16 @@ export function formatMoney(money: { amountMinor: number; currency: string }, lo
   return f.format(money.amountMinor / 10 ** digitsOf(money.currency));
 }
 
-export interface CourseDeps {
-  /** The folder of course files, read once here. */
-  contentDir: string;
-}
+export type CourseDeps = CatalogueDeps;
 
-/** The catalogue service, over the course files loaded once from `contentDir`. */
-export function createCourseService({ contentDir }: CourseDeps) {
-  const courses = loadCourses(contentDir);
-  const list = [...courses.values()];
+/** The catalogue service: published course versions from the database (the bundled ones imported on first start). */
+export function createCourseService(deps: CourseDeps) {
+  const catalogue = createCatalogue(deps);
   return {
-    /** Every course, by title. */
-    list(): Course[] {
-      return list;
-    },
-    /** The course with this slug, or a 404. */
-    get(slug: string): Course {
-      const c = courses.get(slug);
-      if (!c) throw new NotFound(`Course "${slug.slice(0, 60)}"`);
-      return c;
-    },
-    /** Whether a slug names a course. */
-    has(slug: string): boolean {
-      return courses.has(slug);
+    ...catalogue,
+    /** Whether a slug names a published course. */
+    async has(slug: string, q?: Db): Promise<boolean> {
+      return (await catalogue.latestVersion(slug, q)) !== null;
     },
     /** The API shape of a course. */
     summary(c: Course): CourseSummary {

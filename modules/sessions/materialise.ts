@@ -65,13 +65,13 @@ export async function rowsFor(deps: Pick<SessionDeps, 'database' | 'clock'>, coh
 export async function ensureAll(deps: Pick<SessionDeps, 'database' | 'clock' | 'courses' | 'cohorts'>): Promise<number> {
   // One grouped query, so start-up stays fast with many cohorts; only the few that lack sessions are loaded.
   const counts = await deps.database.db
-    .select({ id: cohorts.id, courseSlug: cohorts.courseSlug, n: sql<number>`count(${liveSessions.id})` })
+    .select({ id: cohorts.id, courseSlug: cohorts.courseSlug, courseVersion: cohorts.courseVersion, n: sql<number>`count(${liveSessions.id})` })
     .from(cohorts)
     .leftJoin(liveSessions, eq(liveSessions.cohortId, cohorts.id))
-    .groupBy(cohorts.id, cohorts.courseSlug);
+    .groupBy(cohorts.id, cohorts.courseSlug, cohorts.courseVersion);
   let fixed = 0;
   for (const row of counts) {
-    if (!deps.courses.has(row.courseSlug) || Number(row.n) >= deps.courses.get(row.courseSlug).sessions.length) continue;
+    if (Number(row.n) >= (await deps.courses.load(row.courseSlug, row.courseVersion)).sessions.length) continue;
     await deps.database.transaction(async (tx) => materialise(deps, tx, await deps.cohorts.get(row.id, tx)));
     fixed++;
   }

@@ -1,5 +1,5 @@
-// Old answers after the course changes: a learner hands in week 1, the app restarts on the same database with one
-// prompt renamed, another removed and a new one added; every place that shows the work still shows both old answers.
+// Old answers after the course changes: a learner hands in week 1, a new version of the course with one prompt renamed,
+// another removed and a new one added is applied to the cohort; every place that shows the work still shows both.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,10 +61,14 @@ describe('answers written before the worksheet changed', () => {
     });
     expect(put.statusCode).toBe(200);
     submissionId = put.json().id;
+    // A new version of the course with week 1's worksheet changed, published and applied to this running cohort.
+    const changed = path.join(contentFolder(root, changeWeek1), 'library-partnerships');
+    expect(await first.ctx.courses.importFolder(changed, { userId: null, note: 'Week 1 worksheet revised' })).toMatchObject({ version: 2 });
+    expect((await first.ctx.cohorts.applyVersion(s.cohort.id, 2)).courseVersion).toBe(2);
     await first.close();
 
-    // The same database, the course files changed, as after a new version of the course.
-    t = await createTestApp({ dir: dbDir, contentDir: contentFolder(root, changeWeek1) });
+    // Restarted on the same database: the cohort is on version 2 whatever the content folder says now.
+    t = await createTestApp({ dir: dbDir, contentDir: contentFolder(root) });
     s = { ...s, asLearner: apiAs(t.app, s.learner.token), asInstructor: apiAs(t.app, s.instructor.token) };
   });
 

@@ -69,7 +69,7 @@ export async function generate(path: string, scale: number, signedIn = 400): Pro
   // million posts' indexes does not spill to disk.
   sqlite.pragma('synchronous = OFF');
   sqlite.pragma('cache_size = -1000000');
-  const course = ctx.courses.get(COURSE);
+  const course = (await ctx.courses.latest(COURSE));
   const promptIds = course.weeks[3].assignment!.prompts.map((p) => p.id);
   const answersFor = (week: number) =>
     JSON.stringify(Object.fromEntries(course.weeks[week - 1].assignment!.prompts.map((p) => [p.id, 'A considered answer about our library service and its users. '.repeat(4)])));

@@ -32,14 +32,14 @@ export async function certCohort(t: TestApp, opts: { course?: string; learnerNam
 }
 
 /** Answers for every prompt of a week's assignment. */
-function answersFor(t: TestApp, course: string, week: number): Record<string, string> {
-  const a = t.ctx.courses.get(course).weeks[week - 1].assignment!;
+async function answersFor(t: TestApp, course: string, week: number): Promise<Record<string, string>> {
+  const a = (await t.ctx.courses.latest(course)).weeks[week - 1].assignment!;
   return Object.fromEntries(a.prompts.map((p) => [p.id, `My answer to ${p.id}.`]));
 }
 
 /** The learner submits week n (through the API) and returns the submission id. */
 export async function submitWeek(t: TestApp, cohortId: number, course: string, as: Caller, week: number): Promise<number> {
-  const res = await as('PUT', `/api/v1/cohorts/${cohortId}/weeks/${week}/submission`, { answers: answersFor(t, course, week), submit: true });
+  const res = await as('PUT', `/api/v1/cohorts/${cohortId}/weeks/${week}/submission`, { answers: await answersFor(t, course, week), submit: true });
   expect(res.statusCode, res.body).toBe(200);
   return res.json().id as number;
 }

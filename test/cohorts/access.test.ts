@@ -138,7 +138,7 @@ describe('outside the cohort', () => {
 
 describe('editing a week for one cohort (API)', () => {
   it('its instructor edits title and Markdown; the HTML is sanitised; the course file and other cohorts are untouched', async () => {
-    const source = t.ctx.courses.get('strategic-planning').weeks[0];
+    const source = (await t.ctx.courses.latest('strategic-planning')).weeks[0];
     const before = source.markdown;
     const res = await apiAs(t.app, instructorA.token)('PUT', `/api/v1/cohorts/${cohortA.id}/weeks/1`, {
       title: 'Week 1 — Our users first',
@@ -150,7 +150,7 @@ describe('editing a week for one cohort (API)', () => {
     expect(html).toContain('<strong>bold</strong>');
     expect(html).toContain('<h2>Hello</h2>');
     expect(res.json()).toMatchObject({ title: 'Week 1 — Our users first', edited: true });
-    expect(t.ctx.courses.get('strategic-planning').weeks[0].markdown).toBe(before);
+    expect((await t.ctx.courses.latest('strategic-planning')).weeks[0].markdown).toBe(before);
     const other = (await get(admin.token, `/api/v1/cohorts/${cohortB.id}/weeks/1`)).json();
     expect(other).toMatchObject({ title: source.title, edited: false, html: source.html });
   });

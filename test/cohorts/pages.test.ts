@@ -218,7 +218,7 @@ describe('teaching pages', () => {
     expect(page.body).toContain('Hello <strong>cohort</strong>.');
     expect(page.body).not.toMatch(/<script|javascript:|onclick/i);
     // The other cohort and the course file keep the course text.
-    const course = t.ctx.courses.get('strategic-planning').weeks[0];
+    const course = (await t.ctx.courses.latest('strategic-planning')).weeks[0];
     expect((await asAdmin.get(`/cohorts/${other.id}/weeks/1`)).body).toContain(`<h1>${course.title}</h1>`);
     expect(course.markdown).not.toContain('cohort**');
     // Back to the course text.
@@ -233,7 +233,7 @@ describe('teaching pages', () => {
 
   it('saving only a new title keeps the course text as the default for the body', async () => {
     const url = `/teach/cohorts/${cohort.id}/weeks/2/edit`;
-    const course = t.ctx.courses.get('strategic-planning').weeks[1];
+    const course = (await t.ctx.courses.latest('strategic-planning')).weeks[1];
     const res = await asInstructor.post(url, { title: 'Week 2 — People first', markdown: course.markdown.replace(/\n/g, '\r\n') });
     expect(res.statusCode).toBe(303);
     const week = await t.ctx.cohorts.week(cohort, 2);

@@ -126,13 +126,15 @@ describe('week-opening emails', () => {
     await insertCohort(t, { startDate: '2026-09-07' }); // months ahead
     const { cohort } = await insertCohort(t, { startDate: '2026-03-16' });
     await enrolLearner(t, cohort.id);
-    const has = vi.spyOn(t.ctx.courses, 'has');
+    // Each cohort the tick looks at is given its course version: the running one when listed, and again inside the
+    // transaction that announces its week; the archived and the far-off cohorts are never looked at.
+    const load = vi.spyOn(t.ctx.courses, 'load');
     const result = await t.ctx.cohorts.announceOpenWeeks(t.clock.now());
-    expect(has).toHaveBeenCalledTimes(1);
+    expect(load).toHaveBeenCalledTimes(2);
     expect(result).toEqual({ weeks: 1, emails: 1 });
-    has.mockClear();
+    load.mockClear();
     // The next tick reads the running cohort and finds nothing to do.
     expect(await t.ctx.cohorts.announceOpenWeeks(t.clock.now())).toEqual({ weeks: 0, emails: 0 });
-    expect(has).toHaveBeenCalledTimes(1);
+    expect(load).toHaveBeenCalledTimes(1);
   });
 });

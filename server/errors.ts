@@ -15,6 +15,20 @@ export class BadInput extends BadInputError {
     this.reason = reason;
   }
 }
+/** One problem of a listed-field 400: the field as a path (`weeks[2].assignment.prompts[1].id`) and what is wrong. */
+export interface FieldError { field: string; detail: string }
+/**
+ * 400 listing every field error (a course document that does not validate): the problem+json carries them as
+ * `errors: [{ field, detail }]`, and the message names each field as well.
+ */
+export class FieldErrors extends BadInput {
+  readonly errors: FieldError[];
+  constructor(summary: string, errors: FieldError[]) {
+    const shown = errors.slice(0, 20).map((e) => `${e.field}: ${e.detail}`).join('; ');
+    super(`${summary} (${errors.length} ${errors.length === 1 ? 'problem' : 'problems'}): ${shown}${errors.length > 20 ? '; …' : ''}`);
+    this.errors = errors;
+  }
+}
 export const NotSignedIn = createError('CC_NOT_SIGNED_IN', 'Sign in to continue.', 401);
 export const Forbidden = createError<[string]>('CC_FORBIDDEN', '%s', 403);
 export const NotFound = createError<[string]>('CC_NOT_FOUND', '%s not found.', 404);

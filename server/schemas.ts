@@ -9,6 +9,11 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.String(),
     code: Type.Optional(Type.String()),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), detail: Type.String() }), {
+        description: 'On a 400 for a document with several mistakes (a course draft): every field error, each at its path (`weeks[0].title`, 0-based)',
+      }),
+    ),
   },
   { $id: undefined, description: 'application/problem+json (RFC 9457)' },
 );

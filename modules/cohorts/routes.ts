@@ -1,4 +1,4 @@
-// Cohort API: create and list cohorts, read one with its timeline, read and edit a week.
+// Cohort API: create and list cohorts, read one with its timeline, apply a course version to it, read and edit a week.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -171,6 +171,26 @@ const routes: FastifyPluginAsync = async (app) => {
     async (request) => {
       requireRole(request, 'admin');
       return cohortDoc(await cohorts.update(request.params.id, request.body), 'admin');
+    },
+  );
+
+  fastify.post(
+    '/api/v1/cohorts/:id/course-version',
+    {
+      schema: {
+        summary: 'Put the cohort on another published version of its course (its instructors, admins)',
+        description:
+          'Cohorts not started yet follow each new version by themselves; a running cohort keeps its version until this applies one. 404 for a version that does not exist; 409 while learners have work in a week the version removes, or the cohort is in such a week.',
+        tags: ['cohorts'],
+        params: IdParam,
+        body: Type.Object({ version: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ ...CohortDoc.properties, courseVersion: Type.Integer() }), ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const access = await cohorts.access(request.user, request.params.id, ['instructor', 'admin']);
+      const cohort = await cohorts.applyVersion(access.cohort.id, request.body.version);
+      return { ...(await cohortDoc(cohort, access.role)), courseVersion: cohort.courseVersion };
     },
   );
 

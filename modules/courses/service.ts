@@ -1,7 +1,8 @@
-// The courses module's face: the catalogue of published course versions, and money formatted for a reader.
+// The courses module's face: the catalogue of published course versions, authoring, and money formatted for a reader.
 import type { Db } from '../../server/db.js';
 import type { Course, Currency, Money } from './content.js';
 import { createCatalogue, type CatalogueDeps } from './catalogue.js';
+import { createAuthoring } from './authoring.js';
 
 export interface CourseSummary {
   slug: string;
@@ -61,11 +62,15 @@ export function formatMoney(money: { amountMinor: number; currency: string }, lo
 
 export type CourseDeps = CatalogueDeps;
 
-/** The catalogue service: published course versions from the database (the bundled ones imported on first start). */
+/**
+ * The catalogue service: published course versions from the database (the bundled ones imported on first start), and
+ * authoring (create a course, its draft, publish, authors).
+ */
 export function createCourseService(deps: CourseDeps) {
   const catalogue = createCatalogue(deps);
   return {
     ...catalogue,
+    ...createAuthoring(deps),
     /** Whether a slug names a published course. */
     async has(slug: string, q?: Db): Promise<boolean> {
       return (await catalogue.latestVersion(slug, q)) !== null;

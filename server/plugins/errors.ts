@@ -1,7 +1,7 @@
 // One error handler: problem+json for the API, a friendly page for people; never a 500 for bad input.
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { STATUS_TITLES } from '../errors.js';
+import { FieldErrors, STATUS_TITLES } from '../errors.js';
 import { isApiRequest } from './auth.js';
 import { isUnavailable } from '../db.js';
 
@@ -96,6 +96,8 @@ export default fp(
         return send(request, reply, status, detail, { code: error.code?.startsWith('CC_') ? error.code : 'CC_DATABASE_UNAVAILABLE' });
       }
       const extra = error.code?.startsWith('CC_') || error.code?.startsWith('FST_') ? { code: error.code } : undefined;
+      // A listed-field 400 (a course document) names every field in `errors` besides the one-line detail.
+      if (error instanceof FieldErrors) return send(request, reply, status, detail, { ...extra, errors: error.errors });
       return send(request, reply, status, detail, extra);
     });
 

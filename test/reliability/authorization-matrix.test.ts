@@ -63,6 +63,15 @@ interface Row {
 
 let seq = 0;
 const unique = (tag: string) => `${tag}-${++seq}-${process.pid}@example.org`;
+/** A valid one-week course document, as an author sends it. */
+const oneWeekCourse = (title: string) => ({
+  title,
+  summary: 'One week.',
+  description: 'A short course.',
+  hoursPerWeek: 1,
+  price: { amountMinor: 0, currency: 'GBP' },
+  weeks: [{ title: 'Week 1', summary: 'The first week.', markdown: 'Read this.', assignment: { title: 'Worksheet', instructions: 'Answer.', prompts: [{ id: 'answer', label: 'Your answer' }] } }],
+});
 const PDF = '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF';
 
 // ---- THE TABLE ----
@@ -88,12 +97,21 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/courses', allow: ANYONE },
   { route: 'GET /', allow: ANYONE },
   { route: 'GET /courses/:slug', allow: ANYONE },
+  // Authoring: each cell on a course of its own, which this cohort's instructor authors (the other instructor does not).
+  { route: 'POST /api/v1/courses', allow: ADMIN, req: () => ({ json: { slug: `matrix-course-${++seq}-${process.pid}`, title: 'Matrix Course' } }) },
+  { route: 'GET /api/v1/courses/:slug/draft', allow: STAFF, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/draft` }) },
+  { route: 'PUT /api/v1/courses/:slug/draft', allow: STAFF, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/draft`, json: oneWeekCourse(`Saved by ${c.role}`) }) },
+  { route: 'POST /api/v1/courses/:slug/publish', allow: STAFF, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/publish`, json: { note: `Published by ${c.role}` } }) },
+  { route: 'GET /api/v1/courses/:slug/versions', allow: STAFF, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/versions` }) },
+  { route: 'POST /api/v1/courses/:slug/authors', allow: ADMIN, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/authors`, json: { email: c.w.people.instructorOther.email } }) },
 
   // cohorts
   { route: 'POST /api/v1/cohorts', allow: ADMIN, req: () => ({ json: { course: 'leading-change', startDate: '2026-06-01', timezone: 'Europe/London', capacity: 10, instructors: [] } }) },
   { route: 'GET /api/v1/cohorts', allow: SIGNED_IN },
   { route: 'GET /api/v1/cohorts/:id', allow: MEMBERS },
   { route: 'PATCH /api/v1/cohorts/:id', allow: ADMIN, req: () => ({ json: { capacity: 10_000 } }) },
+  // The version this cohort is on: applying it again changes nothing.
+  { route: 'POST /api/v1/cohorts/:id/course-version', allow: STAFF, req: () => ({ json: { version: 1 } }) },
   { route: 'GET /api/v1/cohorts/:id/weeks/:n', allow: MEMBERS },
   { route: 'PUT /api/v1/cohorts/:id/weeks/:n', allow: STAFF, req: (c) => ({ json: { title: `Week one, as edited by ${c.role}` } }) },
   { route: 'GET /my', allow: SIGNED_IN },
@@ -331,6 +349,8 @@ interface Fresh {
   learnerEmail(): Promise<string>;
   linkToken(email?: string): Promise<string>;
   feedToken(): Promise<string>;
+  /** A new course with a valid draft, authored by this cohort's instructor; its slug. */
+  authoredCourse(): Promise<string>;
 }
 
 function freshHelpers(w: World, o: Objects): Fresh {
@@ -415,6 +435,13 @@ function freshHelpers(w: World, o: Objects): Fresh {
     async feedToken() {
       const url = must(await learner('POST', '/api/v1/calendar-feed'), 'feed').url as string;
       return /\/calendar\/([A-Za-z0-9_-]+)\.ics/.exec(url)![1];
+    },
+    async authoredCourse() {
+      const slug = `authored-${++seq}-${process.pid}`;
+      must(await admin('POST', '/api/v1/courses', { slug, title: 'Authored' }), 'course');
+      must(await admin('PUT', `/api/v1/courses/${slug}/draft`, oneWeekCourse('Authored')), 'draft');
+      must(await admin('POST', `/api/v1/courses/${slug}/authors`, { email: w.people.instructor.email }), 'author');
+      return slug;
     },
   };
   return fresh;

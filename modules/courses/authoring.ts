@@ -54,6 +54,21 @@ export function emptyDraft(title: string): CourseDocument {
   };
 }
 
+/** The fields only admins set (price, certificate rules) that differ between two drafts; "no certificate" written any way is the same. */
+export function adminFields(before: CourseDocument, after: CourseDocument): string[] {
+  const changed: string[] = [];
+  const price = (d: CourseDocument) => `${d.price.amountMinor} ${d.price.currency}`;
+  if (price(before) !== price(after)) changed.push('price');
+  const cert = (d: CourseDocument) => {
+    const c = d.certificate;
+    if (c === undefined || c === null || c === false) return 'none';
+    if (c === true) return 'default';
+    return JSON.stringify([c.assignments, c.sessions, c.posts, c.hours]);
+  };
+  if (cert(before) !== cert(after)) changed.push('certificate');
+  return changed;
+}
+
 export function createAuthoring({ database, clock, events }: AuthoringDeps) {
   async function courseRow(slug: string, q: Db = database.db) {
     const [row] = await q.select().from(courses).where(eq(courses.slug, slug)).limit(1);
@@ -123,7 +138,8 @@ export function createAuthoring({ database, clock, events }: AuthoringDeps) {
 
     /**
      * Replace the draft with `doc` once it passes every content rule (else a 400 listing each problem; nothing saved).
-     * The imported files are dropped: they no longer match what the authors wrote.
+     * Price and certificate rules are the admins' (an author who changes them: 403). The imported files are dropped:
+     * they no longer match what the authors wrote.
      */
     async saveDraft(slug: string, doc: unknown, by: User): Promise<CourseDocument> {
       const document = checked(slug, doc, 'The draft was not saved');
@@ -131,6 +147,11 @@ export function createAuthoring({ database, clock, events }: AuthoringDeps) {
       const now = clock.now();
       await database.transaction(async (tx) => {
         const course = await courseRow(slug, tx);
+        if (by.role !== 'admin') {
+          const current = JSON.parse((await draftRow(course.id, tx)).document) as CourseDocument;
+          const changed = adminFields(current, document);
+          if (changed.length > 0) throw new Forbidden(`Only admins set a course's price and certificate rules (${changed.join(', ')}); keep them as they are in the draft.`);
+        }
         await tx
           .insert(courseDrafts)
           .values({ courseId: course.id, document: text, files: null, updatedBy: by.id, updatedAt: now })

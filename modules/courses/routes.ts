@@ -82,18 +82,22 @@ const routes: FastifyPluginAsync = async (app) => {
   fastify.post(
     '/api/v1/courses/:slug/publish',
     {
+      // No body at all is a publish without a note.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
       schema: {
         summary: "Publish a course's draft as its next version (its authors, admins)",
         description: 'Cohorts not started yet follow the new version; running cohorts keep theirs until it is applied to them (POST /api/v1/cohorts/:id/course-version). A draft that fails validation: 400 listing every problem in `errors`.',
         tags: ['courses'],
         params: SlugParam,
-        body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })),
+        body: Type.Object({ note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
         response: { 201: Type.Object({ version: Type.Integer() }), ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
       const { user } = await courses.authorAccess(request.user, request.params.slug);
-      const note = request.body?.note?.trim() || null;
+      const note = request.body.note?.trim() || null;
       return reply.code(201).send(await courses.publish(request.params.slug, note, user));
     },
   );

@@ -39,6 +39,7 @@ let otherInstructor: Api;
 let learner: Api;
 let anonymous: Api;
 let authorEmail: string;
+let authorToken: string;
 let teacher: { email: string; api: Api };
 
 beforeAll(async () => {
@@ -49,6 +50,7 @@ beforeAll(async () => {
   const au = await insertUser(t, 'instructor', 'Ada Author');
   author = apiAs(t.app, au.token);
   authorEmail = au.email;
+  authorToken = au.token;
   otherInstructor = apiAs(t.app, (await insertUser(t, 'instructor')).token);
   learner = apiAs(t.app, (await insertUser(t, 'learner')).token);
   anonymous = apiAs(t.app, null);
@@ -86,10 +88,20 @@ describe('authoring a course through the API', () => {
     expect(problem.detail).toContain('hoursPerWeek');
     expect((await author('GET', '/api/v1/courses/reference-interviews/draft')).json()).toMatchObject({ title: 'Reference Interviews', weeks: [] });
 
-    const saved = await author('PUT', '/api/v1/courses/reference-interviews/draft', oneWeekCourse());
+    // The price is the admins' to set: an author who changes it is refused, and nothing is saved.
+    const priced = await author('PUT', '/api/v1/courses/reference-interviews/draft', oneWeekCourse());
+    expect(priced.statusCode).toBe(403);
+    expect(priced.json().detail).toContain('price');
+    expect((await author('GET', '/api/v1/courses/reference-interviews/draft')).json()).toMatchObject({ weeks: [] });
+    const byAdmin = await admin('PUT', '/api/v1/courses/reference-interviews/draft', { ...oneWeekCourse(), certificate: true });
+    expect(byAdmin.statusCode).toBe(200);
+    expect((await author('PUT', '/api/v1/courses/reference-interviews/draft', oneWeekCourse())).json().detail).toContain('certificate');
+
+    // Keeping the admins' fields as they are, the author writes everything else.
+    const saved = await author('PUT', '/api/v1/courses/reference-interviews/draft', { ...oneWeekCourse(), certificate: true });
     expect(saved.statusCode).toBe(200);
-    expect(saved.json()).toEqual(oneWeekCourse());
-    expect((await author('GET', '/api/v1/courses/reference-interviews/draft')).json()).toEqual(oneWeekCourse());
+    expect(saved.json()).toEqual({ ...oneWeekCourse(), certificate: true });
+    expect((await author('GET', '/api/v1/courses/reference-interviews/draft')).json()).toEqual({ ...oneWeekCourse(), certificate: true });
 
     const published = await author('POST', '/api/v1/courses/reference-interviews/publish', { note: 'First run' });
     expect(published.statusCode).toBe(201);
@@ -113,17 +125,24 @@ describe('authoring a course through the API', () => {
     const upcoming = (await admin('POST', '/api/v1/cohorts', { course: 'reference-interviews', startDate: '2026-03-16', timezone: 'Europe/London', capacity: 10, instructors: [teacher.email] })).json().id as number;
     const enrolled = apiAs(t.app, (await enrolLearner(t, running, 'Rita Running')).token);
 
-    expect((await author('PUT', '/api/v1/courses/reference-interviews/draft', oneWeekCourse('Week 1 — Questions behind questions'))).statusCode).toBe(200);
+    expect((await author('PUT', '/api/v1/courses/reference-interviews/draft', { ...oneWeekCourse('Week 1 — Questions behind questions'), certificate: true })).statusCode).toBe(200);
     const second = await author('POST', '/api/v1/courses/reference-interviews/publish', {});
     expect(second.statusCode).toBe(201);
     const version = second.json().version as number;
-    expect(version).toBeGreaterThanOrEqual(2);
+    expect(version).toBe(2);
+    // No body at all is a publish without a note.
+    expect((await author('PUT', '/api/v1/courses/reference-interviews/draft', { ...oneWeekCourse('Week 1 — Questions behind questions'), certificate: true })).statusCode).toBe(200);
+    const third = await t.app.inject({ method: 'POST', url: '/api/v1/courses/reference-interviews/publish', headers: { authorization: `Bearer ${authorToken}` } });
+    expect(third.statusCode).toBe(201);
+    expect(third.json()).toEqual({ version: 3 });
+    expect(((await admin('GET', '/api/v1/courses/reference-interviews/versions')).json() as Array<{ note: string | null }>).map((v) => v.note)).toEqual(['First run', null, null]);
 
     expect((await enrolled('GET', `/api/v1/cohorts/${running}/weeks/1`)).json().title).toBe('Week 1 — Open questions');
     expect((await admin('GET', `/api/v1/cohorts/${upcoming}`)).json().weeks[0].title).toBe('Week 1 — Questions behind questions');
 
     expect((await teacher.api('POST', `/api/v1/cohorts/${running}/course-version`, { version: 99 })).statusCode).toBe(404);
     const applied = await teacher.api('POST', `/api/v1/cohorts/${running}/course-version`, { version });
+    expect(applied.statusCode, applied.body).toBe(200);
     expect(applied.statusCode).toBe(200);
     expect(applied.json()).toMatchObject({ id: running, courseVersion: version, weeks: [{ number: 1, title: 'Week 1 — Questions behind questions' }] });
     expect((await enrolled('GET', `/api/v1/cohorts/${running}/weeks/1`)).json().title).toBe('Week 1 — Questions behind questions');

@@ -20,7 +20,7 @@ const MAX_REASON = 500;
 /** Attendance not read yet, taken as enough for any rule (see issueIfEligible). */
 const ASSUME_ATTENDED: AttendanceProgress = { attendedOrWatched: Number.POSITIVE_INFINITY, total: 0, missed: [] };
 
-type Snapshot = Omit<CertificateRow, 'id' | 'credential' | 'revokedAt' | 'revokedReason' | 'revokedBy'>;
+type Snapshot = Omit<CertificateRow, 'id' | 'credential' | 'revokedAt' | 'revokedReason' | 'revokedBy' | 'statusListIndex'>;
 
 /** The Open Badges 3.0 credential (a W3C Verifiable Credential) for a certificate, before signing. */
 function credentialFor(baseUrl: string, c: Snapshot) {

@@ -1,4 +1,5 @@
-// Certificates: issued certificates (a snapshot of what they certify, signed), the signing key, and nudges sent.
+// Certificates: issued certificates (a snapshot of what they certify, signed, with their status list bit), the signing
+// keys (one active, older ones kept so what they signed still verifies), and nudges sent.
 import { sql } from 'drizzle-orm';
 import { sqliteTable, integer, text, real, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { users } from '../people/schema.js';
@@ -29,12 +30,16 @@ export const certificates = sqliteTable(
     revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
     revokedReason: text('revoked_reason'),
     revokedBy: integer('revoked_by').references(() => users.id),
+    // The certificate's bit in the published revocation status list (W3C Bitstring Status List), allocated once at
+    // random when it is issued; null only for certificates from before the list, until the start-up upgrade gives one.
+    statusListIndex: integer('status_list_index'),
   },
   (t) => [
     // At most one valid certificate per learner and cohort: concurrent triggers cannot issue two.
     uniqueIndex('certificates_valid_uq').on(t.cohortId, t.userId).where(sql`revoked_at is null`),
     index('certificates_user_idx').on(t.userId),
     index('certificates_issued_idx').on(t.issuedAt),
+    uniqueIndex('certificates_status_list_index_uq').on(t.statusListIndex),
   ],
 );
 
@@ -44,7 +49,8 @@ export const signingKeys = sqliteTable('certificate_signing_keys', {
   // Ed25519 keys: the public one as a JWK (JSON), the private one as PKCS#8 PEM.
   publicJwk: text('public_jwk').notNull(),
   privatePem: text('private_pem').notNull(),
-  // 1 for the key that signs new certificates (unique, so two processes cannot both create one).
+  // 1 for the key that signs new certificates (unique, so two processes cannot both create one); null for a retired key,
+  // kept so the credentials it signed still verify and its status list can still be signed.
   active: integer('active').unique(),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
 });

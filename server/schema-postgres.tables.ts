@@ -12,5 +12,6 @@ export const {
   submissions, submissionVersions, submissionFiles, fileContents, reviews, extensions, dueReminders,
   certificates, signingKeys, certificateNudges,
   billingDocuments, documentCounters, paymentEvents,
+  ltiPlatforms, ltiToolKeys, ltiLoginStates, ltiAccounts, ltiResourceLinks, ltiContexts, ltiLineItems, ltiScoreOutbox,
   outbox, jobLeases,
 } = t;

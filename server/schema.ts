@@ -9,3 +9,4 @@ export * from '../modules/discussions/schema.js';
 export * from '../modules/assignments/schema.js';
 export * from '../modules/certificates/schema.js';
 export * from '../modules/payments/schema.js';
+export * from '../modules/lti/schema.js';

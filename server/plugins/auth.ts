@@ -100,6 +100,9 @@ export default fp(
     // ambient authority, so neither check applies to them.
     fastify.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!WRITE.has(request.method)) return;
+      // Routes another site's server-made form posts to by design (LTI's login and launch, from the platform): they
+      // carry no ambient authority of ours and check their own signed proof (a platform-signed id_token, state).
+      if ((request.routeOptions.config as { crossSiteForm?: boolean } | undefined)?.crossSiteForm === true) return;
       if (isApiRequest(request, opts.prefix)) {
         if (request.authVia !== 'session') return;
         if (!sameOrigin(request)) {

@@ -22,6 +22,9 @@ export default fp(
     const certs = createCertificateService({ database, clock, mailer, events, baseUrl, people, courses, cohorts, assignments, sessions, discussions });
     ctx.certificates = certs;
     await certs.ensureKey();
+    // Certificates from before the status list get their bit and today's signed form, once.
+    const upgraded = await certs.upgradeCredentials();
+    if (upgraded > 0) fastify.log.info({ upgraded }, 'certificates signed again with did:key and a status list entry');
     // Issue inside the transaction that changed the learner's progress, in a savepoint of it: a failed check rolls
     // back only the certificate's own writes and never undoes the learner's work (the sweep retries it later).
     events.on('progress.changed', async (_tx, { cohortId, userId }) => {

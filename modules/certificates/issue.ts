@@ -10,7 +10,8 @@ import type { User } from '../people/service.js';
 import { evaluate, type AttendanceProgress } from './rules.js';
 import { base32Code } from './code.js';
 import { certificates } from './schema.js';
-import { KEYS_PATH, signCredential, type KeyRing } from './signing.js';
+import { signCredential, type KeyRing, type SigningKey } from './signing.js';
+import { allocateStatusIndex, statusEntry } from './status-list.js';
 import { cohortSources, enrolmentOf, validCertificate } from './progress.js';
 import { byCode, normaliseCode } from './verification.js';
 import { certificateUrls, type CertificateDeps, type CertificateRow, type ProgressSources } from './types.js';
@@ -22,8 +23,15 @@ const ASSUME_ATTENDED: AttendanceProgress = { attendedOrWatched: Number.POSITIVE
 
 type Snapshot = Omit<CertificateRow, 'id' | 'credential' | 'revokedAt' | 'revokedReason' | 'revokedBy' | 'statusListIndex'>;
 
-/** The Open Badges 3.0 credential (a W3C Verifiable Credential) for a certificate, before signing. */
-function credentialFor(baseUrl: string, c: Snapshot) {
+/** Who issues certificates, as the credential's issuer profile names it. */
+const ISSUER_NAME = 'Cohort Course';
+
+/**
+ * The Open Badges 3.0 credential (a W3C Verifiable Credential 2.0) for a certificate, before signing: issued by the
+ * signing key's did:key (the issuer profile's id; a verifier requires it to be the proof's key controller), with its
+ * bit in the revocation status list that key signs.
+ */
+function credentialFor(baseUrl: string, c: Snapshot, key: SigningKey, statusListIndex: number) {
   const start = DateTime.fromISO(c.cohortStartDate, { zone: c.cohortTimezone }).toUTC().toISO({ suppressMilliseconds: true });
   return {
     '@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
@@ -34,8 +42,9 @@ function credentialFor(baseUrl: string, c: Snapshot) {
       c.earned === 'on_time'
         ? `Completed the live cohort course “${c.courseTitle}” on time.`
         : `Completed the live cohort course “${c.courseTitle}” during the two-week grace period after the cohort ended.`,
-    issuer: { id: `${baseUrl}/`, type: ['Profile'], name: 'Cohort Course' },
+    issuer: { id: key.did, type: ['Profile'], name: ISSUER_NAME, url: `${baseUrl}/` },
     validFrom: c.issuedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    credentialStatus: statusEntry(baseUrl, key.kid, statusListIndex),
     credentialSubject: {
       type: ['AchievementSubject'],
       identifier: [{ type: 'IdentityObject', identityType: 'name', hashed: false, identityHash: c.learnerName }],
@@ -80,13 +89,20 @@ export function issueUseCases(deps: CertificateDeps, sources: () => ProgressSour
       issuedBy: issued.by,
     };
     const k = await keys.inside(tx);
-    const signed = signCredential(credentialFor(baseUrl, snapshot), k, now, `${baseUrl}${KEYS_PATH}#${k.kid}`);
-    // The partial unique index (one valid certificate per learner and cohort) settles concurrent triggers.
-    const [row] = await tx
-      .insert(certificates)
-      .values({ ...snapshot, credential: JSON.stringify(signed) })
-      .onConflictDoNothing()
-      .returning();
+    let row: CertificateRow | undefined;
+    for (let attempt = 0; !row; attempt++) {
+      const statusListIndex = await allocateStatusIndex(tx);
+      const signed = signCredential(credentialFor(baseUrl, snapshot, k, statusListIndex), k, now);
+      // The partial unique index (one valid certificate per learner and cohort) settles concurrent triggers.
+      [row] = await tx
+        .insert(certificates)
+        .values({ ...snapshot, statusListIndex, credential: JSON.stringify(signed) })
+        .onConflictDoNothing()
+        .returning();
+      if (row) break;
+      // Nothing inserted: another valid certificate won, or (rarely) another transaction took the same status bit.
+      if ((await validCertificate(tx, cohort.id, user.id)) || attempt >= 5) return null;
+    }
     if (!row) return null;
     await mailer.enqueue(tx, {
       to: user.email,
@@ -189,7 +205,10 @@ export function issueUseCases(deps: CertificateDeps, sources: () => ProgressSour
       });
     },
 
-    /** An admin revokes a certificate with a reason (shown on the verification page). */
+    /**
+     * An admin revokes a certificate with a reason (shown on the verification page). Its status list bit is set by this
+     * alone: the published lists are built from the database at request time.
+     */
     async revoke(admin: User, code: string, reason: string): Promise<CertificateRow> {
       const why = reason.trim();
       if (!why) throw new BadInput('say why the certificate is revoked.', 'reason');
@@ -207,6 +226,34 @@ export function issueUseCases(deps: CertificateDeps, sources: () => ProgressSour
         if (!updated) throw new Conflict('This certificate is already revoked.');
         return updated;
       });
+    },
+
+    /**
+     * Certificates from before the status list (no index yet) get their bit and are signed again in today's form
+     * (did:key issuer and verification method, credentialStatus), with what they certify and their validFrom unchanged:
+     * the earlier form named a key in a JWK Set that standard verifiers cannot resolve. Run at start; each certificate
+     * in its own transaction, and one that another process upgraded first is left as it is. Returns how many.
+     */
+    async upgradeCredentials(): Promise<number> {
+      const waiting = await database.db.select({ id: certificates.id }).from(certificates).where(isNull(certificates.statusListIndex));
+      let upgraded = 0;
+      for (const { id } of waiting) {
+        const done = await database.transaction(async (tx) => {
+          const [row] = await tx.select().from(certificates).where(and(eq(certificates.id, id), isNull(certificates.statusListIndex))).limit(1);
+          if (!row) return false;
+          const k = await keys.inside(tx);
+          const statusListIndex = await allocateStatusIndex(tx);
+          const signed = signCredential(credentialFor(baseUrl, row, k, statusListIndex), k, clock.now());
+          const changed = await tx
+            .update(certificates)
+            .set({ statusListIndex, credential: JSON.stringify(signed) })
+            .where(and(eq(certificates.id, id), isNull(certificates.statusListIndex)))
+            .returning({ id: certificates.id });
+          return changed.length > 0;
+        });
+        if (done) upgraded++;
+      }
+      return upgraded;
     },
 
     /**

@@ -1,4 +1,5 @@
-// Certificate API: progress, manual issue, revoke, public verification, the signed credential, key set and CSV.
+// Certificate API: progress, manual issue, revoke, public verification, the signed credential, the revocation status
+// lists, key set and CSV.
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -7,12 +8,14 @@ import { BadInput, NotFound } from '../../server/errors.js';
 import { IdParam, Instant, problemResponses } from '../../server/schemas.js';
 import { toCsv } from '../bookings/csv.js';
 import { KEYS_PATH } from './signing.js';
+import { STATUS_LIST_ROUTE, STATUS_LIST_TTL_SECONDS } from './status-list.js';
 import type { LearnerProgress } from './service.js';
 
 const CodeParam = Type.Object({ code: Type.String({ minLength: 1, maxLength: 100 }) });
 
 const Proof = Type.Object(
   {
+    '@context': Type.Optional(Type.Array(Type.String(), { description: 'The credential’s @context, signed with the proof options' })),
     type: Type.String(),
     cryptosuite: Type.String(),
     created: Type.String(),
@@ -20,7 +23,37 @@ const Proof = Type.Object(
     proofPurpose: Type.String(),
     proofValue: Type.String(),
   },
-  { description: 'W3C Data Integrity proof, cryptosuite eddsa-jcs-2022 (Ed25519 over SHA-256 of RFC 8785 canonical JSON)' },
+  { description: 'W3C Data Integrity proof, cryptosuite eddsa-jcs-2022 (Ed25519 over SHA-256 of RFC 8785 canonical JSON); verificationMethod is the signing key’s did:key (did:key:z6Mk…#z6Mk…)' },
+);
+
+const StatusEntryDoc = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Literal('BitstringStatusListEntry'),
+    statusPurpose: Type.Literal('revocation'),
+    statusListIndex: Type.String({ description: 'The certificate’s bit in the list (a decimal integer)' }),
+    statusListCredential: Type.String({ description: 'URL of the signed revocation list' }),
+  },
+  { description: 'W3C Bitstring Status List entry: the bit that says whether the certificate is revoked' },
+);
+
+const StatusListDoc = Type.Object(
+  {
+    '@context': Type.Array(Type.String()),
+    id: Type.String(),
+    type: Type.Array(Type.String()),
+    issuer: Type.String({ description: 'The did:key of the signing key (the issuer of the credentials that point here)' }),
+    validFrom: Instant,
+    credentialSubject: Type.Object({
+      id: Type.String(),
+      type: Type.Literal('BitstringStatusList'),
+      statusPurpose: Type.Literal('revocation'),
+      encodedList: Type.String({ description: 'Multibase base64url (u…) of the GZIP-compressed bitstring, at least 131,072 bits; bit 0 is the left-most bit of the first byte; 1 = revoked' }),
+      ttl: Type.Integer({ description: 'How long the list may be kept, in milliseconds' }),
+    }),
+    proof: Proof,
+  },
+  { description: 'W3C BitstringStatusListCredential (VC Bitstring Status List v1.0), signed like the certificates' },
 );
 
 export const CertificateDoc = Type.Object({
@@ -39,6 +72,7 @@ export const CertificateDoc = Type.Object({
   verifyUrl: Type.String(),
   pdfUrl: Type.String(),
   credentialUrl: Type.String(),
+  credentialStatus: Type.Union([StatusEntryDoc, Type.Null()]),
   proof: Proof,
 });
 
@@ -255,7 +289,7 @@ const routes: FastifyPluginAsync = async (app) => {
     '/api/v1/certificates/:code/credential.json',
     {
       schema: {
-        summary: 'The signed Open Badges 3.0 credential (W3C VC with an eddsa-jcs-2022 Data Integrity proof); check revocation at /api/v1/certificates/:code',
+        summary: 'The signed Open Badges 3.0 credential (W3C VC 2.0 issued by a did:key, with an eddsa-jcs-2022 Data Integrity proof and a Bitstring Status List entry for revocation)',
         tags: ['certificates'],
         security: [],
         params: CodeParam,
@@ -300,6 +334,30 @@ const routes: FastifyPluginAsync = async (app) => {
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=3600').header('access-control-allow-origin', '*');
       return certs.keySet();
+    },
+  );
+
+  fastify.get(
+    STATUS_LIST_ROUTE,
+    {
+      schema: {
+        summary: 'The revocation status list signed by one key (anyone): a BitstringStatusListCredential that credentials point at in credentialStatus',
+        tags: ['certificates'],
+        security: [],
+        params: Type.Object({ key: Type.String({ minLength: 1, maxLength: 100, description: 'The signing key’s id (its RFC 7638 thumbprint, as in the key set)' }) }),
+        produces: ['application/vc'],
+        response: { 200: StatusListDoc, ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const list = await certs.statusList(request.params.key);
+      if (!list) throw new NotFound('Status list');
+      // Sent as the exact signed text: serialising through the schema could reorder or drop what the proof covers.
+      return reply
+        .type('application/vc')
+        .header('cache-control', `public, max-age=${STATUS_LIST_TTL_SECONDS}`)
+        .header('access-control-allow-origin', '*')
+        .send(JSON.stringify(list) as never);
     },
   );
 

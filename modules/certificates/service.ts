@@ -30,6 +30,14 @@ export function createCertificateService(deps: CertificateDeps) {
       return keys.ensure();
     },
 
+    /**
+     * Retire the signing key and sign new certificates and status lists with a new one (CLI: certificates rotate-key).
+     * What the old key signed still verifies: it names that key, which stays published.
+     */
+    rotateKey(): Promise<{ retired: SigningKey | null; active: SigningKey }> {
+      return keys.rotate();
+    },
+
     ...progress,
     ...issueUseCases(deps, current, keys),
     ...verificationUseCases(deps, keys),

@@ -10,6 +10,7 @@ import type { PeopleService } from '../people/service.js';
 import type { SessionService } from '../sessions/service.js';
 import type { AttendanceProgress, Evaluation, WeekProgress } from './rules.js';
 import type { DataIntegrityProof } from './signing.js';
+import type { StatusEntry } from './status-list.js';
 import type { certificates } from './schema.js';
 
 /** What the certificate service is built from. */
@@ -80,6 +81,8 @@ export interface CertificateDoc {
   verifyUrl: string;
   pdfUrl: string;
   credentialUrl: string;
+  /** The credential's entry in the revocation status list (null only before the start-up upgrade gave it one). */
+  credentialStatus: StatusEntry | null;
   proof: DataIntegrityProof;
 }
 

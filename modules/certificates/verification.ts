@@ -1,11 +1,13 @@
 // Reading certificates back: lookup by code, lists and counts, the public verification document, the signed
-// credential and key set, what the verification page shows, and the PDF.
+// credential, the revocation status lists and key set, checking a credential, what the verification page shows, and
+// the PDF.
 import { count, desc, eq } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import type { Db } from '../../server/db.js';
 import { users } from '../people/schema.js';
 import { certificates } from './schema.js';
-import { publicKeys, type DataIntegrityProof, type KeyRing, type PublicJwk } from './signing.js';
+import { publicKeys, verifyCredential, type DataIntegrityProof, type KeyRing, type PublicJwk } from './signing.js';
+import { revocationList, type StatusEntry, type StatusListCredential } from './status-list.js';
 import { certificateUrls, type CertificateDeps, type CertificateDoc, type CertificateRow } from './types.js';
 
 const LONG_DATE = 'd MMMM yyyy';
@@ -46,7 +48,7 @@ export function normaliseCode(code: string): string | null {
 }
 
 /** The verification use cases. */
-export function verificationUseCases({ database, baseUrl }: CertificateDeps, keys: KeyRing) {
+export function verificationUseCases({ database, baseUrl, clock }: CertificateDeps, keys: KeyRing) {
   const pdfCache = new Map<string, Uint8Array>();
 
   const service = {
@@ -86,7 +88,7 @@ export function verificationUseCases({ database, baseUrl }: CertificateDeps, key
 
     /** The public verification document. */
     doc(row: CertificateRow): CertificateDoc {
-      const signed = JSON.parse(row.credential) as { proof: DataIntegrityProof };
+      const signed = JSON.parse(row.credential) as { proof: DataIntegrityProof; credentialStatus?: StatusEntry };
       return {
         code: row.code,
         learner: row.learnerName,
@@ -101,6 +103,7 @@ export function verificationUseCases({ database, baseUrl }: CertificateDeps, key
         revokedAt: row.revokedAt?.toISOString() ?? null,
         revocationReason: row.revokedReason ?? null,
         ...certificateUrls(baseUrl, row.code),
+        credentialStatus: signed.credentialStatus ?? null,
         proof: signed.proof,
       };
     },
@@ -108,6 +111,25 @@ export function verificationUseCases({ database, baseUrl }: CertificateDeps, key
     /** The signed Open Badges 3.0 credential, exactly as signed at issue. */
     credential(row: CertificateRow): Record<string, unknown> {
       return JSON.parse(row.credential) as Record<string, unknown>;
+    },
+
+    /** The revocation status list signed by the key `kid` (active or retired), or null for a key we never had. */
+    async statusList(kid: string): Promise<StatusListCredential | null> {
+      const key = await keys.byId(kid);
+      return key ? revocationList(database.db, baseUrl, key, clock.now()) : null;
+    },
+
+    /**
+     * Check a credential as we issued it: signed by one of our keys (active or retired) through its did:key, and not
+     * revoked according to our records of its status list bit. Any change to what was signed makes it 'invalid'.
+     */
+    async check(credential: Record<string, unknown>): Promise<'valid' | 'revoked' | 'invalid'> {
+      if (!verifyCredential(credential, await publicKeys(database.db))) return 'invalid';
+      const index = Number((credential.credentialStatus as StatusEntry | undefined)?.statusListIndex);
+      if (!Number.isInteger(index)) return 'invalid';
+      const [row] = await database.db.select({ revokedAt: certificates.revokedAt }).from(certificates).where(eq(certificates.statusListIndex, index)).limit(1);
+      if (!row) return 'invalid';
+      return row.revokedAt ? 'revoked' : 'valid';
     },
 
     /** The published key set (JWKS). */

@@ -104,6 +104,30 @@ const MATRIX: Row[] = [
   { route: 'POST /api/v1/courses/:slug/publish', allow: STAFF, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/publish`, json: { note: `Published by ${c.role}` } }) },
   { route: 'GET /api/v1/courses/:slug/versions', allow: STAFF, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/versions` }) },
   { route: 'POST /api/v1/courses/:slug/authors', allow: ADMIN, req: async (c) => ({ url: `/api/v1/courses/${await c.fresh.authoredCourse()}/authors`, json: { email: c.w.people.instructorOther.email } }) },
+  // The course editor's pages: the same rule (its authors and admins) on a course of each cell's own.
+  { route: 'GET /teach/courses', allow: TEACHERS },
+  { route: 'POST /teach/courses', allow: ADMIN, req: () => ({ form: { slug: `page-course-${++seq}-${process.pid}`, title: 'From the page' } }) },
+  { route: 'GET /teach/courses/:slug', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}` }) },
+  {
+    route: 'POST /teach/courses/:slug',
+    allow: STAFF,
+    req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}`, form: { title: `Edited by ${c.role}`, summary: 'A summary.', description: 'A description.', hoursPerWeek: '2', review: 'instructor', 'price.amount': '45.00', 'price.currency': 'EUR', certificate: 'none' } }),
+  },
+  { route: 'POST /teach/courses/:slug/weeks', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks` }) },
+  { route: 'GET /teach/courses/:slug/weeks/:n', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1` }) },
+  {
+    route: 'POST /teach/courses/:slug/weeks/:n',
+    allow: STAFF,
+    req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1`, form: { title: `Week by ${c.role}`, summary: 'A week.', markdown: 'The text.' } }),
+  },
+  { route: 'POST /teach/courses/:slug/weeks/:n/move', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1/move`, form: { direction: 'down' } }) },
+  { route: 'POST /teach/courses/:slug/weeks/:n/remove', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1/remove` }) },
+  { route: 'GET /teach/courses/:slug/sessions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/sessions` }) },
+  { route: 'POST /teach/courses/:slug/sessions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/sessions`, form: { 'sessions[0].title': 'Live', 'sessions[0].week': '1', 'sessions[0].weekday': 'wed', 'sessions[0].time': '10:00', 'sessions[0].durationMinutes': '45' } }) },
+  { route: 'GET /teach/courses/:slug/preview', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/preview` }) },
+  { route: 'POST /teach/courses/:slug/publish', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/publish`, form: { note: `Published by ${c.role}` } }) },
+  { route: 'GET /teach/courses/:slug/versions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/versions` }) },
+  { route: 'POST /teach/courses/:slug/authors', allow: ADMIN, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/authors`, form: { email: c.w.people.instructorOther.email } }) },
 
   // cohorts
   { route: 'POST /api/v1/cohorts', allow: ADMIN, req: () => ({ json: { course: 'leading-change', startDate: '2026-06-01', timezone: 'Europe/London', capacity: 10, instructors: [] } }) },
@@ -112,6 +136,8 @@ const MATRIX: Row[] = [
   { route: 'PATCH /api/v1/cohorts/:id', allow: ADMIN, req: () => ({ json: { capacity: 10_000 } }) },
   // The version this cohort is on: applying it again changes nothing.
   { route: 'POST /api/v1/cohorts/:id/course-version', allow: STAFF, req: () => ({ json: { version: 1 } }) },
+  { route: 'GET /teach/cohorts/:id/course-version', allow: STAFF },
+  { route: 'POST /teach/cohorts/:id/course-version', allow: STAFF, req: () => ({ form: { version: '1' } }) },
   { route: 'GET /api/v1/cohorts/:id/weeks/:n', allow: MEMBERS },
   { route: 'PUT /api/v1/cohorts/:id/weeks/:n', allow: STAFF, req: (c) => ({ json: { title: `Week one, as edited by ${c.role}` } }) },
   { route: 'GET /my', allow: SIGNED_IN },
@@ -227,6 +253,23 @@ const MATRIX: Row[] = [
   // Stripe's webhook is not set up in this app (no Stripe keys): 400 to everyone, whoever they are.
   { route: 'POST /api/v1/payments/stripe/webhook', allow: NOBODY, expect: { anonymous: 'invalid', learnerOther: 'invalid', instructorOther: 'invalid', learner: 'invalid', instructor: 'invalid', admin: 'invalid' }, req: () => ({ json: { id: 'evt_1', type: 'checkout.session.completed' } }) },
 
+  // LTI 1.3 (#24). The endpoints a platform and its users' browsers call are public by nature: what they accept is
+  // proven by the platform's signed id_token and the login's state, not by who is signed in here (a request without
+  // them is a 400 page, an "allowed" cell).
+  { route: 'GET /lti/jwks.json', allow: ANYONE },
+  { route: 'GET /lti/login', allow: ANYONE },
+  { route: 'POST /lti/login', allow: ANYONE, req: () => ({ form: { iss: 'https://unknown-platform.example.org', login_hint: 'x', target_link_uri: 'http://cohort.test/lti/launch' } }) },
+  { route: 'POST /lti/launch', allow: ANYONE, req: () => ({ form: { id_token: 'not.a.jwt', state: 'x' } }) },
+  { route: 'GET /lti/close.js', allow: ANYONE },
+  { route: 'GET /lti/auto-submit.js', allow: ANYONE },
+  // Dynamic Registration and the platforms page: admins only (without an openid_configuration, a 400 page).
+  { route: 'GET /lti/register', allow: ADMIN },
+  { route: 'POST /lti/register', allow: ADMIN, req: () => ({ form: {} }) },
+  { route: 'GET /admin/lti', allow: ADMIN },
+  { route: 'POST /admin/lti', allow: ADMIN, req: () => ({ form: { issuer: 'not a url' } }) },
+  { route: 'GET /api/v1/lti/platforms', allow: ADMIN },
+  { route: 'POST /api/v1/lti/platforms', allow: ADMIN, req: () => ({ json: { issuer: `https://lms-${++seq}.example.org`, clientId: 'matrix', deploymentIds: ['1'], authLoginUrl: 'https://lms.example.org/auth', tokenUrl: 'https://lms.example.org/token', jwksUrl: 'https://lms.example.org/jwks' } }) },
+
   // sessions
   { route: 'GET /api/v1/cohorts/:id/sessions', allow: MEMBERS },
   { route: 'GET /api/v1/sessions/:id', allow: MEMBERS },
@@ -317,6 +360,7 @@ const MATRIX: Row[] = [
   { route: 'GET /api/v1/me/certificates', allow: SIGNED_IN },
   { route: 'GET /api/v1/certificates/:code', allow: ANYONE },
   { route: 'GET /api/v1/certificates/:code/credential.json', allow: ANYONE },
+  { route: 'GET /api/v1/certificates/status/revocation/:key', allow: ANYONE, req: async (c) => ({ url: `/api/v1/certificates/status/revocation/${(await c.w.t.ctx.certificates.ensureKey()).kid}` }) },
   { route: 'POST /api/v1/certificates/:code/revoke', allow: ADMIN, req: async (c) => ({ url: `/api/v1/certificates/${await c.fresh.certificate()}/revoke`, json: { reason: 'Issued in error' } }) },
   { route: 'GET /certificates', allow: ANYONE, req: (c) => ({ url: `/certificates?code=${c.o.certificateCode}` }) },
   { route: 'GET /certificates/:file', allow: ANYONE, req: (c) => ({ url: `/certificates/${c.o.certificateCode}.pdf` }) },

@@ -4,6 +4,7 @@ import { createCohortService, type CohortService } from './service.js';
 import routes from './routes.js';
 import pages from './pages.js';
 import adminPages from './admin-pages.js';
+import versionPages from './version-pages.js';
 
 declare module '../../server/context.js' {
   interface AppContext {
@@ -30,6 +31,7 @@ export default fp(
     await fastify.register(routes);
     await fastify.register(pages);
     await fastify.register(adminPages);
+    await fastify.register(versionPages);
   },
   { name: 'cohorts', dependencies: ['people', 'courses'] },
 );

@@ -158,7 +158,7 @@ const pages: FastifyPluginAsync = async (app) => {
     const d = dates(access.user, cohort);
     const reset = Number(request.query.reset) || null;
     // Staff only: no learner's own dates here.
-    const [titles, instructors, roster] = await Promise.all([cohorts.weeks(cohort), cohorts.instructors(cohort.id), cohorts.roster(cohort.id)]);
+    const [titles, instructors, roster, latest] = await Promise.all([cohorts.weeks(cohort), cohorts.instructors(cohort.id), cohorts.roster(cohort.id), ctx.courses.latestVersion(cohort.courseSlug)]);
     return reply.page('teach/cohort', {
       title: `${cohort.course.title}: plan and learners`,
       cohort: cohortHeader(access),
@@ -170,6 +170,9 @@ const pages: FastifyPluginAsync = async (app) => {
       capacity: cohort.capacity,
       isAdmin: access.role === 'admin',
       adminUrl: `${prefix}/admin/cohorts/${cohort.id}`,
+      versionUrl: `${prefix}/teach/cohorts/${cohort.id}/course-version`,
+      courseVersion: cohort.courseVersion,
+      newerVersion: latest !== null && latest > cohort.courseVersion ? latest : null,
       panels: await ctx.panels.render('cohort-staff', { access, now }),
     });
   });

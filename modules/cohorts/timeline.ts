@@ -72,6 +72,15 @@ function buildTimeline(input: TimelineInput): Timeline {
   return Object.freeze({ weeks: Object.freeze(weeks) as TimelineWeek[], startsAt: marks[0], endsAt, graceEndsAt, accessEndsAt });
 }
 
+/**
+ * Where a course's weekly session slot falls for a cohort: calendar days after its start date (the first `weekday` on
+ * or after the week's opening date, startDate + 7·(week−1) days) and the local time. ISO weekdays, 1 = Monday.
+ */
+export function slotPlace(startDate: string, slot: { week: number; weekday: number; time: string }): { dayOffset: number; time: string } {
+  const startWeekday = DateTime.fromISO(startDate, { zone: 'UTC' }).weekday;
+  return { dayOffset: 7 * (slot.week - 1) + ((slot.weekday - startWeekday + 7) % 7), time: slot.time };
+}
+
 /** Where a cohort is in its life at an instant. */
 export function cohortState(t: Timeline, now: Date): CohortState {
   const ms = now.getTime();

@@ -8,7 +8,7 @@ import { BadInput, Conflict, FieldErrors, Forbidden, NotFound, NotSignedIn } fro
 import type { PeopleService, User } from '../people/service.js';
 import { users } from '../people/schema.js';
 import { SLUG_PATTERN } from './content.js';
-import { validateCourseDocument, type CourseDocument } from './course-document.js';
+import { validateCourseDocument, type CourseDocument, type DocumentProblem } from './course-document.js';
 import { courseAuthors, courseDrafts, courses, courseVersions } from './schema.js';
 
 export interface AuthoringDeps {
@@ -159,6 +159,66 @@ export function createAuthoring({ database, clock, events }: AuthoringDeps) {
         await tx.update(courses).set({ title: document.title }).where(eq(courses.id, course.id));
       });
       return JSON.parse(text) as CourseDocument;
+    },
+
+    /**
+     * Change one part of the draft through a form (the editor pages): `edit` makes the new document from the saved one,
+     * inside the transaction. Problems in the part being edited (`inPart(field)`) refuse the change (a 400 listing
+     * them; nothing saved); problems elsewhere do not, since a course is written part by part and publishing checks
+     * the whole. Price and certificate rules stay the admins'.
+     */
+    async editDraft(slug: string, by: User, inPart: (field: string) => boolean, edit: (current: CourseDocument) => CourseDocument): Promise<{ document: CourseDocument; problems: DocumentProblem[] }> {
+      return database.transaction(async (tx) => {
+        const course = await courseRow(slug, tx);
+        const current = JSON.parse((await draftRow(course.id, tx)).document) as CourseDocument;
+        const document = edit(structuredClone(current));
+        const result = validateCourseDocument(slug, document);
+        const problems = result.ok ? [] : result.problems;
+        const own = problems.filter((p) => inPart(p.field));
+        if (own.length > 0) throw new FieldErrors('The changes were not saved', own);
+        if (by.role !== 'admin') {
+          const changed = adminFields(current, document);
+          if (changed.length > 0) throw new Forbidden(`Only admins set a course's price and certificate rules (${changed.join(', ')}).`);
+        }
+        const text = JSON.stringify(document);
+        const now = clock.now();
+        await tx.update(courseDrafts).set({ document: text, files: null, updatedBy: by.id, updatedAt: now }).where(eq(courseDrafts.courseId, course.id));
+        if (document.title.trim()) await tx.update(courses).set({ title: document.title }).where(eq(courses.id, course.id));
+        return { document: JSON.parse(text) as CourseDocument, problems };
+      });
+    },
+
+    /** What stands between the draft and publishing: every problem of the whole draft (none: it can be published). */
+    async draftProblems(slug: string): Promise<DocumentProblem[]> {
+      const result = validateCourseDocument(slug, await authoring.draft(slug));
+      return result.ok ? [] : result.problems;
+    },
+
+    /** The courses a person authors (an admin: every course), by title, with the draft's last change. */
+    async authoredBy(user: User): Promise<{ slug: string; title: string; latestVersion: number | null; updatedAt: Date }[]> {
+      const q = database.db
+        .select({ id: courses.id, slug: courses.slug, title: courses.title, latestVersion: courses.latestVersion, updatedAt: courseDrafts.updatedAt })
+        .from(courses)
+        .innerJoin(courseDrafts, eq(courseDrafts.courseId, courses.id));
+      let rows = await q.orderBy(asc(courses.title));
+      if (user.role !== 'admin') {
+        const mine = await database.db.select({ id: courseAuthors.courseId }).from(courseAuthors).where(eq(courseAuthors.userId, user.id));
+        const ids = new Set(mine.map((r) => r.id));
+        rows = rows.filter((r) => ids.has(r.id));
+      }
+      return rows.map(({ id: _id, ...r }) => r);
+    },
+
+    /** The addresses of a course's authors. */
+    async authors(slug: string): Promise<string[]> {
+      const course = await courseRow(slug);
+      const rows = await database.db
+        .select({ email: users.email })
+        .from(courseAuthors)
+        .innerJoin(users, eq(users.id, courseAuthors.userId))
+        .where(eq(courseAuthors.courseId, course.id))
+        .orderBy(asc(users.email));
+      return rows.map((r) => r.email);
     },
 
     /**

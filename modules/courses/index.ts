@@ -1,7 +1,8 @@
-// The courses module: the catalogue of courses and their published versions, in the database.
+// The courses module: the catalogue of courses and their published versions, in the database, and the course editor.
 import fp from 'fastify-plugin';
 import { createCourseService, type CourseService } from './service.js';
 import routes from './routes.js';
+import pages from './pages.js';
 
 declare module '../../server/context.js' {
   interface AppContext {
@@ -16,6 +17,7 @@ export default fp(
     // An empty database gets the bundled courses as their first versions; afterwards the database is the catalogue.
     await fastify.cc.courses.importBundled();
     await fastify.register(routes);
+    await fastify.register(pages);
   },
   { name: 'courses', dependencies: [] },
 );

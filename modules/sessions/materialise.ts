@@ -5,7 +5,8 @@ import type { Db } from '../../server/db.js';
 import { cohorts } from '../cohorts/schema.js';
 import type { Cohort } from '../cohorts/service.js';
 import { liveSessions } from './schema.js';
-import { instantsAt, slotPlace } from './schedule.js';
+import { instantsAt } from './schedule.js';
+import { slotPlace } from '../cohorts/timeline.js';
 import { durationFor, placeFor, type SessionDeps, type SessionRow } from './model.js';
 
 /** Create missing sessions from the course's slots and recompute every instant (inside the caller's transaction). */

@@ -7,7 +7,8 @@ import type { PeopleService, User } from '../people/service.js';
 import type { CourseService } from '../courses/service.js';
 import type { Cohort, CohortAccess, CohortService } from '../cohorts/service.js';
 import { liveSessions, type AttendanceKind } from './schema.js';
-import { joinWindowOpen, slotPlace, type LocalPlace } from './schedule.js';
+import { joinWindowOpen, type LocalPlace } from './schedule.js';
+import { slotPlace } from '../cohorts/timeline.js';
 
 export type SessionRow = typeof liveSessions.$inferSelect;
 

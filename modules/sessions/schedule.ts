@@ -1,6 +1,5 @@
 // Session instants from course slots and instructor moves, in the cohort's zone with calendar-day arithmetic.
 import { DateTime } from 'luxon';
-import type { SessionSlot } from '../courses/content.js';
 import { localInstant } from '../cohorts/timeline.js';
 
 /** Minutes before the start from which learners see the join link. */
@@ -10,12 +9,6 @@ export const JOIN_OPENS_MINUTES = 15;
 export interface LocalPlace {
   dayOffset: number;
   time: string;
-}
-
-/** The slot's day: the first `weekday` on or after the week's opening date (startDate + 7·(week−1) days). */
-export function slotPlace(startDate: string, slot: Pick<SessionSlot, 'week' | 'weekday' | 'time'>): LocalPlace {
-  const startWeekday = DateTime.fromISO(startDate, { zone: 'UTC' }).weekday;
-  return { dayOffset: 7 * (slot.week - 1) + ((slot.weekday - startWeekday + 7) % 7), time: slot.time };
 }
 
 /** The UTC instants of a session at a local place, in the cohort's zone. */

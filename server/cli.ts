@@ -10,7 +10,8 @@ const USAGE = `usage:
   npm run cli -- token create --email E
   npm run cli -- course import DIR [--note TEXT]      (DIR is one course folder, named by its slug)
   npm run cli -- course export SLUG DIR [--version N]
-  npm run cli -- backup PATH`;
+  npm run cli -- backup PATH
+  npm run cli -- certificates rotate-key              (new certificates are signed by a new key; old ones still verify)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -53,6 +54,9 @@ async function main(argv: string[]): Promise<void> {
       if (version !== undefined && !(Number.isInteger(version) && version > 0)) fail('--version must be a version number');
       const done = await ctx.courses.exportFolder(slug, dir, version);
       process.stdout.write(`wrote ${slug} version ${done.version} (${done.files} files) to ${dir}\n`);
+    } else if (noun === 'certificates' && verb === 'rotate-key') {
+      const { retired, active } = await ctx.certificates.rotateKey();
+      process.stdout.write(`certificates are now signed by ${active.did}${retired ? ` (retired ${retired.did}, which still verifies what it signed)` : ''}\n`);
     } else if (noun === 'backup') {
       const target = verb;
       // PostgreSQL has its own tool for a consistent copy of a live database; the CLI says how, and writes nothing.

@@ -29,6 +29,7 @@ import assignments from '../modules/assignments/index.js';
 import discussions from '../modules/discussions/index.js';
 import certificates from '../modules/certificates/index.js';
 import payments from '../modules/payments/index.js';
+import lti from '../modules/lti/index.js';
 import { DEFAULT_SELLER, type PaymentSettings } from '../modules/payments/model.js';
 
 export interface CohortCourseOptions {
@@ -65,7 +66,7 @@ declare module 'fastify' {
 }
 
 /** The modules in registration order: each may use the services of those before it. */
-const MODULES = [people, courses, cohorts, sessions, bookings, payments, assignments, discussions, certificates];
+const MODULES = [people, courses, cohorts, sessions, bookings, payments, assignments, discussions, certificates, lti];
 
 /** The plugin. Not wrapped in fastify-plugin on purpose: a host's `prefix` must apply and our hooks stay inside. */
 /**

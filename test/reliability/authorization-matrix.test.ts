@@ -128,30 +128,6 @@ const MATRIX: Row[] = [
   { route: 'POST /teach/courses/:slug/publish', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/publish`, form: { note: `Published by ${c.role}` } }) },
   { route: 'GET /teach/courses/:slug/versions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/versions` }) },
   { route: 'POST /teach/courses/:slug/authors', allow: ADMIN, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/authors`, form: { email: c.w.people.instructorOther.email } }) },
-  // The course editor's pages: the same rule (its authors and admins) on a course of each cell's own.
-  { route: 'GET /teach/courses', allow: TEACHERS },
-  { route: 'POST /teach/courses', allow: ADMIN, req: () => ({ form: { slug: `page-course-${++seq}-${process.pid}`, title: 'From the page' } }) },
-  { route: 'GET /teach/courses/:slug', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}` }) },
-  {
-    route: 'POST /teach/courses/:slug',
-    allow: STAFF,
-    req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}`, form: { title: `Edited by ${c.role}`, summary: 'A summary.', description: 'A description.', hoursPerWeek: '2', review: 'instructor', 'price.amount': '45.00', 'price.currency': 'EUR', certificate: 'none' } }),
-  },
-  { route: 'POST /teach/courses/:slug/weeks', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks` }) },
-  { route: 'GET /teach/courses/:slug/weeks/:n', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1` }) },
-  {
-    route: 'POST /teach/courses/:slug/weeks/:n',
-    allow: STAFF,
-    req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1`, form: { title: `Week by ${c.role}`, summary: 'A week.', markdown: 'The text.' } }),
-  },
-  { route: 'POST /teach/courses/:slug/weeks/:n/move', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1/move`, form: { direction: 'down' } }) },
-  { route: 'POST /teach/courses/:slug/weeks/:n/remove', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/weeks/1/remove` }) },
-  { route: 'GET /teach/courses/:slug/sessions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/sessions` }) },
-  { route: 'POST /teach/courses/:slug/sessions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/sessions`, form: { 'sessions[0].title': 'Live', 'sessions[0].week': '1', 'sessions[0].weekday': 'wed', 'sessions[0].time': '10:00', 'sessions[0].durationMinutes': '45' } }) },
-  { route: 'GET /teach/courses/:slug/preview', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/preview` }) },
-  { route: 'POST /teach/courses/:slug/publish', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/publish`, form: { note: `Published by ${c.role}` } }) },
-  { route: 'GET /teach/courses/:slug/versions', allow: STAFF, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/versions` }) },
-  { route: 'POST /teach/courses/:slug/authors', allow: ADMIN, req: async (c) => ({ url: `/teach/courses/${await c.fresh.authoredCourse()}/authors`, form: { email: c.w.people.instructorOther.email } }) },
 
   // cohorts
   { route: 'POST /api/v1/cohorts', allow: ADMIN, req: () => ({ json: { course: 'leading-change', startDate: '2026-06-01', timezone: 'Europe/London', capacity: 10, instructors: [] } }) },
@@ -160,8 +136,6 @@ const MATRIX: Row[] = [
   { route: 'PATCH /api/v1/cohorts/:id', allow: ADMIN, req: () => ({ json: { capacity: 10_000 } }) },
   // The version this cohort is on: applying it again changes nothing.
   { route: 'POST /api/v1/cohorts/:id/course-version', allow: STAFF, req: () => ({ json: { version: 1 } }) },
-  { route: 'GET /teach/cohorts/:id/course-version', allow: STAFF },
-  { route: 'POST /teach/cohorts/:id/course-version', allow: STAFF, req: () => ({ form: { version: '1' } }) },
   { route: 'GET /teach/cohorts/:id/course-version', allow: STAFF },
   { route: 'POST /teach/cohorts/:id/course-version', allow: STAFF, req: () => ({ form: { version: '1' } }) },
   { route: 'GET /api/v1/cohorts/:id/weeks/:n', allow: MEMBERS },

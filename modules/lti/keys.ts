@@ -2,7 +2,7 @@
 // /lti/jwks.json, its private half signing client assertions and deep-linking responses.
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { AppDatabase } from '../../server/db.js';
 import type { Clock } from '../../server/clock.js';
 import { ltiToolKeys } from './schema.js';
@@ -12,6 +12,8 @@ export interface ToolKeys {
   jwks(): Promise<{ keys: JWK[] }>;
   /** Sign claims with the tool key (RS256, kid in the header); iat from the app clock, exp `expiresInSeconds` later. */
   sign(claims: JWTPayload, opts: { expiresInSeconds: number; audience?: string | string[]; issuer?: string; subject?: string; typ?: string }): Promise<string>;
+  /** Verify a token this tool signed for itself (issuer and audience given), on the app clock; null when it does not verify. */
+  verifyOwn(token: string, opts: { issuer: string; audience: string; typ: string }): Promise<JWTPayload | null>;
 }
 
 export function createToolKeys({ database, clock }: { database: AppDatabase; clock: Clock }): ToolKeys {
@@ -60,6 +62,15 @@ export function createToolKeys({ database, clock }: { database: AppDatabase; clo
       if (opts.issuer) jwt = jwt.setIssuer(opts.issuer);
       if (opts.subject) jwt = jwt.setSubject(opts.subject);
       return jwt.sign(k.privateKey);
+    },
+    async verifyOwn(token, opts) {
+      const k = await key();
+      try {
+        const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: [k.publicJwk] }), { ...opts, algorithms: ['RS256'], currentDate: clock.now() });
+        return payload;
+      } catch {
+        return null;
+      }
     },
   };
 }

@@ -13,7 +13,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BadInput } from '../../server/errors.js';
 import { hashToken } from '../../server/crypto.js';
-import { requireRole, SESSION_COOKIE, sessionCookieOptions } from '../../server/plugins/auth.js';
+import { requireRole, requireUser, SESSION_COOKIE, sessionCookieOptions } from '../../server/plugins/auth.js';
+import type { Cohort } from '../cohorts/service.js';
 import { SESSION_DAYS } from '../people/service.js';
 import { LOGIN_STATE_MINUTES, type PlatformRow } from './model.js';
 import type { LaunchOutcome, LoginParams } from './launch.js';
@@ -80,7 +81,8 @@ export function allowFormAction(reply: FastifyReply, origin: string): void {
  * by the module's plugin), checking the signed marker cookie the launch set belongs to this very session.
  */
 export function frameLaunchedSessions(fastify: FastifyInstance): void {
-  const { lti } = fastify.cc;
+  const { lti, baseUrl } = fastify.cc;
+  const secure = baseUrl.startsWith('https://');
   fastify.addHook('onSend', async (request, reply, payload) => {
     const marker = request.cookies[FRAME_COOKIE];
     if (!marker || !request.sessionToken) return payload;
@@ -89,7 +91,20 @@ export function frameLaunchedSessions(fastify: FastifyInstance): void {
     const [platformId, sessionHash] = unsigned.value.split('.');
     if (sessionHash !== hashToken(request.sessionToken).slice(0, 32)) return payload;
     const platform = await lti.platform(Number(platformId));
-    if (platform) allowFraming(reply, platformOrigins(platform));
+    if (!platform) return payload;
+    allowFraming(reply, platformOrigins(platform));
+    // Forms inside the frame need their CSRF cookie back, which a framed (third-party) page gets only when it is
+    // SameSite=None: for this launched session's pages only, over https, partitioned like the session itself. The
+    // token stays bound to the session and page writes still need our Origin (auth.ts), so nothing is weakened.
+    if (secure) {
+      const set = reply.getHeader('set-cookie');
+      const list = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
+      if (list.some((c) => c.startsWith('cc_csrf='))) {
+        // Fastify appends to set-cookie: take the old list away first.
+        reply.removeHeader('set-cookie');
+        reply.header('set-cookie', list.map((c) => (c.startsWith('cc_csrf=') ? `${c.replace(/;\s*SameSite=\w+/i, '')}; SameSite=None; Partitioned` : c)));
+      }
+    }
     return payload;
   });
 }
@@ -162,11 +177,16 @@ const pages: FastifyPluginAsync = async (app) => {
         return refused(reply, err);
       }
       signIn(reply, outcome);
+      // This response's page is already the new session's: its form's CSRF token is bound to that session.
       request.user = outcome.user;
+      request.sessionToken = outcome.sessionToken;
       if (outcome.kind === 'unmapped') {
         return reply.page('lti/unmapped', { title: 'This link is not set up yet', instructor: outcome.platformRole !== 'learner' && outcome.platformRole !== null });
       }
-      if (outcome.kind === 'deep-linking') return reply.page('lti/refused', { title: 'Deep linking is not available yet', detail: 'This tool cannot place links yet.' }, 400);
+      if (outcome.kind === 'deep-linking') {
+        const { token, cohorts } = await lti.startDeepLinking({ platformId: outcome.platform.id, deploymentId: outcome.deploymentId, returnUrl: outcome.returnUrl, data: outcome.data, userId: outcome.user.id });
+        return reply.page('lti/deep-link', pickModel(token, cohorts));
+      }
       const { cohort, week, roleInCohort } = outcome;
       if (roleInCohort) return reply.redirect(`${prefix}/cohorts/${cohort.id}${week ? `/weeks/${week}` : ''}`, 303);
       return reply.page('lti/no-place', {
@@ -176,6 +196,42 @@ const pages: FastifyPluginAsync = async (app) => {
         teaching: outcome.platformRole === 'instructor' || outcome.platformRole === 'admin',
         bookUrl: `${prefix}/courses/${cohort.courseSlug}`,
       });
+    },
+  );
+
+  // ---- Deep Linking: the instructor's choice, sent back to the platform as a signed response ----
+
+  function pickModel(token: string, cohorts: Cohort[], error?: string) {
+    return {
+      title: 'Place a cohort in your course',
+      token,
+      action: `${prefix}/lti/deep-link`,
+      error,
+      cohorts: cohorts.map((c) => ({
+        id: c.id,
+        label: `${c.course.title}, starting ${c.startDate}`,
+        weeks: c.course.weeks.map((wk, i) => ({ value: `${c.id}:${i + 1}`, label: `Week ${i + 1}: ${wk.title}` })),
+      })),
+    };
+  }
+
+  fastify.post(
+    '/lti/deep-link',
+    { schema: { hide: true, body: Type.Object({ token: Text(8000), choice: Text(40), _csrf: Text(200) }) } },
+    async (request, reply) => {
+      const user = requireUser(request);
+      try {
+        const { returnUrl, jwt } = await lti.respond(user, request.body?.token ?? '', request.body?.choice ?? '');
+        // The one form on this page posts to the platform: allowed for its origin only.
+        allowFormAction(reply, new URL(returnUrl).origin);
+        return reply.page('lti/deep-link-return', { title: 'Placing the link', returnUrl, jwt, script: `${prefix}/lti/auto-submit.js` });
+      } catch (err) {
+        const e = err as { statusCode?: number; message?: string };
+        if (e.statusCode === 400 && request.body?.token && !/expired/.test(String(e.message))) {
+          return reply.page('lti/deep-link', pickModel(request.body.token, await lti.placeable(user), String(e.message)), 400);
+        }
+        throw err;
+      }
     },
   );
 

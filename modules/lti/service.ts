@@ -2,6 +2,7 @@
 import { createToolKeys } from './keys.js';
 import { platformUseCases, type LtiDeps } from './platforms.js';
 import { launchUseCases } from './launch.js';
+import { deepLinkingUseCases } from './deep-linking.js';
 
 export type { LtiDeps } from './platforms.js';
 
@@ -9,6 +10,7 @@ export function createLtiService(deps: LtiDeps) {
   const keys = createToolKeys(deps);
   const platforms = platformUseCases(deps);
   const launches = launchUseCases(deps);
+  const deepLinking = deepLinkingUseCases(deps, keys);
   return {
     /** The tool's key set, published at /lti/jwks.json. */
     jwks: () => keys.jwks(),
@@ -18,6 +20,7 @@ export function createLtiService(deps: LtiDeps) {
     startLogin: launches.startLogin,
     /** Verify a launch and sign the person in; says where they land. */
     launch: launches.launch,
+    ...deepLinking,
   };
 }
 

@@ -312,10 +312,15 @@ export class HttpBrowser {
   }
 }
 
-/** The fields of the first form on a page (hidden inputs and their values), with its action. */
-export function formOf(html: string): { action: string; fields: Record<string, string> } {
-  const action = /<form[^>]*action="([^"]*)"/.exec(html)?.[1] ?? '';
-  const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields[m[1]] = m[2].replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
-  return { action: action.replace(/&amp;/g, '&'), fields };
+/** The fields of a form on a page (hidden inputs and their values) and its action: the first whose action contains `actionPart`. */
+export function formOf(html: string, actionPart = ''): { action: string; fields: Record<string, string> } {
+  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&amp;/g, '&');
+  for (const m of html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)) {
+    const action = unescape(m[1]);
+    if (!action.includes(actionPart)) continue;
+    const fields: Record<string, string> = {};
+    for (const f of m[2].matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) fields[f[1]] = unescape(f[2]);
+    return { action, fields };
+  }
+  return { action: '', fields: {} };
 }

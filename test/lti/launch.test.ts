@@ -206,3 +206,49 @@ function nonceOf(fields: Record<string, string>): string {
 }
 
 void formOf;
+
+describe('framing over https', () => {
+  it("only the login's state cookie, the launched session and its pages' CSRF cookie are SameSite=None; Secure; Partitioned; pages are framed by the platform only", async () => {
+    const { createTestApp } = await import('../helpers/app.js');
+    const { startLtiPlatform } = await import('../helpers/lti-platform.js');
+    const { enrolLearner: enrol, insertCohort } = await import('../helpers/factories.js');
+    const t = await createTestApp({ baseUrl: 'https://cohort.test' });
+    const platform = await startLtiPlatform({ now: () => t.clock.now(), toolUrl: 'https://cohort.test' });
+    try {
+      await t.ctx.lti.register(platform.registration, null, 'api');
+      const { cohort } = await insertCohort(t);
+      const learner = await enrol(t, cohort.id);
+      platform.prepare('h', { sub: 's-1', roles: [LTI.learner], email: learner.email, custom: { cohort_id: String(cohort.id) } });
+      const q = new URLSearchParams({ iss: platform.issuer, login_hint: 'h', target_link_uri: 'https://cohort.test/lti/launch', client_id: platform.clientId });
+      const login = await t.app.inject({ method: 'GET', url: `/lti/login?${q}` });
+      expect(login.statusCode).toBe(302);
+      const stateCookie = String(([] as string[]).concat(login.headers['set-cookie'] ?? []).find((c) => c.startsWith('cc_lti_state=')));
+      expect(stateCookie).toMatch(/SameSite=None/);
+      expect(stateCookie).toMatch(/Secure/);
+      expect(stateCookie).toMatch(/Partitioned/);
+      const form = formOf(await (await fetch(String(login.headers.location))).text());
+      const res = await t.app.inject({ method: 'POST', url: '/lti/launch', payload: new URLSearchParams(form.fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: platform.url, cookie: `cc_lti_state=${form.fields.state}` } });
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(303);
+      const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+      const session = set.find((c) => c.startsWith('cc_session='))!;
+      expect(session).toMatch(/SameSite=None/);
+      expect(session).toMatch(/Secure/);
+      expect(session).toMatch(/Partitioned/);
+      const cookie = set.filter((c) => !c.includes('Max-Age=0')).map((c) => c.split(';')[0]).join('; ');
+      const profile = await t.app.inject({ method: 'GET', url: '/profile', headers: { cookie } });
+      expect(profile.statusCode).toBe(200);
+      expect(String(profile.headers['content-security-policy'])).toContain(`frame-ancestors 'self' ${platform.url}`);
+      const csrf = ([] as string[]).concat(profile.headers['set-cookie'] ?? []).find((c) => c.startsWith('cc_csrf='))!;
+      expect(csrf).toMatch(/SameSite=None; Partitioned/);
+      expect(csrf).not.toMatch(/SameSite=Lax/);
+      // Someone else's page, without a launched session, keeps SameSite=Lax and frame-ancestors 'self'.
+      const plain = await t.app.inject({ method: 'GET', url: '/sign-in' });
+      expect(String(([] as string[]).concat(plain.headers['set-cookie'] ?? []).find((c) => c.startsWith('cc_csrf=')))).toMatch(/SameSite=Lax/);
+      expect(String(plain.headers['content-security-policy'])).toContain("frame-ancestors 'self'");
+      expect(plain.headers['x-frame-options']).toBe('SAMEORIGIN');
+    } finally {
+      await platform.close();
+      await t.close();
+    }
+  });
+});

@@ -260,6 +260,8 @@ const MATRIX: Row[] = [
   { route: 'GET /lti/login', allow: ANYONE },
   { route: 'POST /lti/login', allow: ANYONE, req: () => ({ form: { iss: 'https://unknown-platform.example.org', login_hint: 'x', target_link_uri: 'http://cohort.test/lti/launch' } }) },
   { route: 'POST /lti/launch', allow: ANYONE, req: () => ({ form: { id_token: 'not.a.jwt', state: 'x' } }) },
+  // The deep-linking choice: any signed-in person may send one; a token that is not this tool's is a 400 page.
+  { route: 'POST /lti/deep-link', allow: SIGNED_IN, req: () => ({ form: { token: 'not-a-token', choice: '1' } }) },
   { route: 'GET /lti/close.js', allow: ANYONE },
   { route: 'GET /lti/auto-submit.js', allow: ANYONE },
   // Dynamic Registration and the platforms page: admins only (without an openid_configuration, a 400 page).

@@ -1,4 +1,5 @@
-// The few parts of Digital Bazaar's verifier packages the tests call (they ship JavaScript without type declarations).
+// The few parts of Digital Bazaar's verifier packages (and jsonld, which they use) the tests call: they ship JavaScript
+// without type declarations.
 declare module '@digitalbazaar/vc' {
   export function verifyCredential(options: {
     credential: unknown;
@@ -40,4 +41,9 @@ declare module '@digitalbazaar/security-document-loader' {
 declare module '@digitalbazaar/vc-bitstring-status-list' {
   export function checkStatus(options: unknown): Promise<{ verified: boolean; results?: Array<{ status: boolean }> }>;
   export function decodeList(options: { encodedList: string }): Promise<{ length: number; getStatus(index: number): boolean }>;
+}
+
+declare module 'jsonld' {
+  const jsonld: { expand(input: unknown, options: { documentLoader: (url: string) => Promise<unknown>; safe?: boolean }): Promise<unknown[]> };
+  export default jsonld;
 }

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeList } from '@digitalbazaar/vc-bitstring-status-list';
+import jsonld from 'jsonld';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { enrolLearner } from '../helpers/factories.js';
 import { certificates } from '../../modules/certificates/schema.js';
@@ -69,6 +70,7 @@ describe('an independent verifier (Digital Bazaar vc, eddsa-jcs-2022, did:key, B
     tampered.credentialSubject.identifier[0].identityHash = '李小龍';
     const result = await verifyWithLibrary(t.app, tampered);
     expect(result.verified).toBe(false);
+    expect(JSON.stringify(result.error)).toContain('Invalid signature');
     expect(await t.ctx.certificates.check(tampered)).toBe('invalid');
     // A changed date, or a proof moved to another key, fail too.
     expect((await verifyWithLibrary(t.app, { ...c.vc, validFrom: '2026-03-26T12:00:01Z' })).verified).toBe(false);
@@ -118,6 +120,16 @@ describe('the credential’s shape', () => {
     expect(row.statusListIndex).toBeLessThan(MIN_LIST_BITS);
     // The verification document carries the same entry.
     expect((await c.anonymous('GET', `/api/v1/certificates/${c.code}`)).json().credentialStatus).toEqual(vc.credentialStatus);
+  });
+
+  it('defines every term it uses: JSON-LD expansion in safe mode (which refuses undefined terms) accepts it and its status list', async () => {
+    const { vc } = await issued();
+    const documentLoader = documentLoaderFor(t.app);
+    const list = (await documentLoader(vc.credentialStatus.statusListCredential)).document;
+    for (const doc of [vc, list]) {
+      const expanded = await jsonld.expand(doc, { documentLoader, safe: true });
+      expect(expanded).toHaveLength(1);
+    }
   });
 
   it('the did:key is the Multikey of the published Ed25519 key: z + base58btc(0xed 0x01 + 32 bytes)', async () => {

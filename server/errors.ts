@@ -43,6 +43,9 @@ export const TooManyRequests = createError<[string]>('CC_TOO_MANY', '%s', 429);
  */
 export const PaymentProviderUnavailable = createError<[string, { cause: unknown }?]>('CC_PAYMENT_PROVIDER_UNAVAILABLE', '%s', 503);
 
+/** 503: an LTI platform (its token, roster or gradebook service) cannot be reached or is failing just now. */
+export const PlatformUnavailable = createError<[string]>('CC_PLATFORM_UNAVAILABLE', '%s', 503);
+
 /** Short titles for problem+json and error pages, by status. */
 export const STATUS_TITLES: Record<number, string> = {
   400: 'Invalid request',

@@ -19,6 +19,36 @@ export default fp(
     ctx.lti = service;
     // The tool key is made at start (once per database), so GETs of the key set never write.
     await service.jwks();
+    // Scores are queued inside the transaction that changed the learner's progress (after the certificate reaction,
+    // registered earlier, so a certificate issued by the same change is included), in a savepoint of it: a failure
+    // here never undoes the learner's work.
+    ctx.events.on('progress.changed', async (_tx, { cohortId, userId }) => {
+      try {
+        await ctx.database.transaction((tx) => service.queueScores(tx, cohortId, userId));
+      } catch (err) {
+        fastify.log.error({ err, cohortId, userId }, 'LTI scores could not be queued');
+      }
+    });
+    // Retries of scores a platform did not take (the first try runs right after the change commits).
+    ctx.scheduler.register('lti:deliver-scores', async () => {
+      await service.deliverScores();
+    });
+    // The cohort's staff page: the platform courses linked to it, and the roster sync.
+    ctx.panels.register('cohort-staff', {
+      order: 60,
+      render: async ({ access }) => {
+        const contexts = await service.contextsOf(access.cohort.id);
+        if (contexts.length === 0) return null;
+        return {
+          partial: 'lti/cohort-staff',
+          model: {
+            cohortId: access.cohort.id,
+            contexts: contexts.map((c) => ({ title: c.title || c.contextId, roster: Boolean(c.membershipsUrl), gradebook: Boolean(c.lineItemsUrl), synced: c.lastSyncedAt ? c.lastSyncedAt.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : null })),
+            canSync: contexts.some((c) => c.membershipsUrl),
+          },
+        };
+      },
+    });
     frameLaunchedSessions(fastify);
     await fastify.register(routes);
     await fastify.register(pages);

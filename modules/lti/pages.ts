@@ -262,6 +262,13 @@ const pages: FastifyPluginAsync = async (app) => {
     },
   );
 
+  // ---- the roster sync button on the cohort's staff page ----
+
+  fastify.post('/cohorts/:id/lti/roster-sync', { schema: { hide: true, params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }), body: Type.Object({ _csrf: Text(200) }) } }, async (request, reply) => {
+    const report = await lti.syncRoster(requireUser(request), request.params.id);
+    return reply.page('lti/roster-synced', { title: 'Class list synced', report, backUrl: `${prefix}/teach/cohorts/${request.params.id}` });
+  });
+
   // ---- the admin's page: platforms, the URLs to give a platform, and a form to register one ----
 
   async function adminPage(reply: FastifyReply, extra: { form?: Record<string, string>; errors?: Record<string, string>; error?: string; created?: boolean } = {}, status = 200) {

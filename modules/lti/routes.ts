@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { requireRole } from '../../server/plugins/auth.js';
-import { Instant, problemResponses } from '../../server/schemas.js';
+import { IdParam, Instant, problemResponses } from '../../server/schemas.js';
+import { requireUser } from '../../server/plugins/auth.js';
 import type { PlatformView } from './model.js';
 
 const PlatformDoc = Type.Object({
@@ -61,6 +62,32 @@ const routes: FastifyPluginAsync = async (app) => {
       requireRole(request, 'admin');
       return (await lti.list()).map(doc);
     },
+  );
+
+  fastify.post(
+    '/api/v1/cohorts/:id/lti/roster-sync',
+    {
+      schema: {
+        summary: "Sync a cohort's roster from its linked LTI platform courses (its instructors, admins)",
+        description:
+          "Reads the class list of every platform course linked to the cohort (Names and Role Provisioning, from the roster URL its launches carried), links each member to a person here, and gives each learner without a place one through the booking rules, booked by the caller: a member place when the address is on the member list, else a standalone booking awaiting payment. Learners the platform gives no email address for are skipped. 422 when no platform course is linked yet; 503 when the platform cannot be reached.",
+        tags: ['lti'],
+        params: IdParam,
+        response: {
+          200: Type.Object({
+            contexts: Type.Integer(),
+            members: Type.Integer(),
+            booked: Type.Integer(),
+            alreadyIn: Type.Integer(),
+            linked: Type.Integer(),
+            skipped: Type.Integer(),
+            refused: Type.Array(Type.Object({ email: Type.String(), reason: Type.String() })),
+          }),
+          ...problemResponses(400, 401, 403, 404, 422, 503),
+        },
+      },
+    },
+    async (request) => lti.syncRoster(requireUser(request), request.params.id),
   );
 };
 

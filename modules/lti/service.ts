@@ -3,8 +3,10 @@ import { createToolKeys } from './keys.js';
 import { platformUseCases, type LtiDeps } from './platforms.js';
 import { launchUseCases } from './launch.js';
 import { deepLinkingUseCases } from './deep-linking.js';
+import { platformServices } from './services.js';
 
 export type { LtiDeps } from './platforms.js';
+export type { RosterSyncReport } from './services.js';
 
 export function createLtiService(deps: LtiDeps) {
   const keys = createToolKeys(deps);
@@ -21,6 +23,7 @@ export function createLtiService(deps: LtiDeps) {
     /** Verify a launch and sign the person in; says where they land. */
     launch: launches.launch,
     ...deepLinking,
+    ...platformServices(deps, keys, launches),
   };
 }
 

@@ -269,6 +269,9 @@ const MATRIX: Row[] = [
   { route: 'POST /lti/register', allow: ADMIN, req: () => ({ form: {} }) },
   { route: 'GET /admin/lti', allow: ADMIN },
   { route: 'POST /admin/lti', allow: ADMIN, req: () => ({ form: { issuer: 'not a url' } }) },
+  // The roster sync: this cohort's instructors and admins (no platform course is linked to it here: a 422, allowed).
+  { route: 'POST /api/v1/cohorts/:id/lti/roster-sync', allow: STAFF },
+  { route: 'POST /cohorts/:id/lti/roster-sync', allow: STAFF, req: () => ({ form: {} }) },
   { route: 'GET /api/v1/lti/platforms', allow: ADMIN },
   { route: 'POST /api/v1/lti/platforms', allow: ADMIN, req: () => ({ json: { issuer: `https://lms-${++seq}.example.org`, clientId: 'matrix', deploymentIds: ['1'], authLoginUrl: 'https://lms.example.org/auth', tokenUrl: 'https://lms.example.org/token', jwksUrl: 'https://lms.example.org/jwks' } }) },
 

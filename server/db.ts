@@ -109,6 +109,16 @@ export function engineCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * The engine refused the transaction because it overlapped another (PostgreSQL's 40001 serialization failure or 40P01
+ * deadlock): it did nothing and runs again as a whole. Never swallow one inside a transaction (a savepoint that caught
+ * it leaves the transaction doomed): rethrow it so the transaction retries.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = engineCode(err);
+  return code === '40001' || code === '40P01';
+}
+
 /** A unique index or primary key refused the row (SQLite's codes; PostgreSQL's 23505). */
 export function isUniqueViolation(err: unknown): boolean {
   const code = engineCode(err);

@@ -1,6 +1,7 @@
 // The certificates module: progress towards the certificate, issue the moment the rules are met (up to the grace
 // end), verification, signed credentials, PDFs, nudges, and their pages and panels.
 import fp from 'fastify-plugin';
+import { isTransactionConflict } from '../../server/db.js';
 import { createCertificateService, type CertificateService } from './service.js';
 import { registerCertificatePanels } from './panels.js';
 import routes from './routes.js';
@@ -31,6 +32,8 @@ export default fp(
       try {
         await database.transaction((tx) => certs.issueIfEligible(tx, cohortId, userId));
       } catch (err) {
+        // The whole transaction lost a race with another: it runs again, certificate check included.
+        if (isTransactionConflict(err)) throw err;
         fastify.log.error({ err, cohortId, userId }, 'certificate check failed; the sweep will retry');
       }
     });

@@ -121,7 +121,8 @@ export function readDetails(doc: CourseDocument, body: FormBody, isAdmin: boolea
     const minor = /^\d{1,7}(\.\d{1,2})?$/.test(amount) ? Math.round(Number(amount) * 100) : (amount as unknown as number);
     next.price = { amountMinor: minor, currency };
     const kind = trimmed(body, 'certificate');
-    if (kind === 'none') next.certificate = false;
+    if (kind === '') next.certificate = doc.certificate; // no choice sent: leave the rules as they are
+    else if (kind === 'none') next.certificate = false;
     else if (kind === 'default') next.certificate = true;
     else {
       const assignments = trimmed(body, 'certificate.assignments');

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FieldErrors, STATUS_TITLES } from '../errors.js';
 import { isApiRequest } from './auth.js';
-import { isUnavailable } from '../db.js';
+import { isTransactionConflict, isUnavailable } from '../db.js';
 
 /** Map any thrown error to a status and a message a person can act on. */
 export function describeError(error: FastifyError & { validation?: unknown[] }): { status: number; detail: string } {
@@ -31,6 +31,8 @@ export function describeError(error: FastifyError & { validation?: unknown[] }):
   }
   if (error instanceof SyntaxError) return { status: 400, detail: 'The request body is not valid JSON.' };
   if (isUnavailable(error)) return { status: 503, detail: 'The database cannot be reached just now. Nothing was changed; try again in a minute.' };
+  // Retried many times and still colliding with other writes: a moment of overload, not a fault.
+  if (isTransactionConflict(error)) return { status: 503, detail: 'Too many changes are being saved at this moment. Nothing was changed; try again in a few seconds.' };
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, detail: error.message };
   // A service we depend on is down (the catalogue's own 503s, e.g. the payment provider): say so, not "our side".

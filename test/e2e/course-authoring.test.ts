@@ -1,6 +1,7 @@
 // Course authoring in a real browser: an admin creates an empty course and names its author; the instructor writes a
 // one-week course from nothing with the editor's forms (details, the week with a worksheet, a live session), previews
-// it, publishes it, and it is in the catalogue. axe on every page; the week editor once more on a 390 px phone.
+// it, publishes it, and it is in the catalogue; a running cohort of it takes version 2 only once its instructor has
+// seen what changes and applied it. axe on every page; the week editor once more on a 390 px phone.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { afterJourney, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
@@ -121,6 +122,28 @@ describe('authoring a course in the browser', () => {
     await author.clickAndLoad(page.getByRole('link', { name: 'Cataloguing Zines' }), 200);
     await page.getByRole('heading', { level: 1, name: 'Cataloguing Zines' }).waitFor();
     await page.getByText('One week on describing small-press publications.').waitFor();
+  });
+
+  it('a running cohort keeps version 1 until its instructor previews version 2 and applies it', async () => {
+    const cohort = await server.ctx.cohorts.create({ course: SLUG, startDate: '2026-02-16', timezone: 'Europe/London', capacity: 12, instructors: [people.author.email] });
+    const page = author.page;
+    await author.goto(`/teach/courses/${SLUG}/weeks/1`);
+    await page.locator('#f-title').fill('What is a zine, really?');
+    await author.clickAndLoad(page.getByRole('button', { name: 'Save week 1' }), 200);
+    await author.goto(`/teach/courses/${SLUG}`);
+    await page.getByLabel('What changed (optional)').fill('Sharper week title');
+    await author.clickAndLoad(page.getByRole('button', { name: 'Publish the draft' }), 200);
+    await page.getByText('Version 2 is published').waitFor();
+
+    await author.goto(`/teach/cohorts/${cohort.id}`);
+    await author.clickAndLoad(page.getByRole('link', { name: /version 2 is published/ }), 200);
+    await page.getByLabel('See what a version would change').selectOption('2');
+    await author.clickAndLoad(page.getByRole('button', { name: 'Show the changes' }), 200);
+    await page.getByText('Renamed from “What is a zine?” to “What is a zine, really?”').waitFor();
+    expect((await server.ctx.cohorts.get(cohort.id)).courseVersion).toBe(1);
+    await author.clickAndLoad(page.getByRole('button', { name: 'Apply version 2 to this cohort' }), 200);
+    await page.getByText('This cohort now follows version 2').waitFor();
+    expect((await server.ctx.cohorts.get(cohort.id)).courseVersion).toBe(2);
   });
 
   it('the week editor fits a 390 px phone', async () => {

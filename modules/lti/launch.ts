@@ -53,6 +53,14 @@ export type LaunchOutcome =
 
 type Claims = JWTPayload & Record<string, unknown>;
 
+const sameOrigin = (a: string, b: string) => {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+};
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 /** The launch use cases. */
@@ -133,6 +141,8 @@ export function launchUseCases(deps: LtiDeps) {
     if (!(JSON.parse(platform.deploymentIds) as string[]).includes(deploymentId)) {
       throw new BadInput(`The deployment ${deploymentId} is not registered for this platform. An admin adds it to the platform's registration.`);
     }
+    const target = claims[CLAIM.targetLinkUri];
+    if (target !== undefined && !(typeof target === 'string' && sameOrigin(target, baseUrl))) throw new BadInput('The launch\'s target_link_uri is not on this tool.');
     const roles = claims[CLAIM.roles];
     if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string')) throw new BadInput('The launch has no roles claim (a list, which may be empty).');
     if (!str(claims.sub)) throw new BadInput('The launch has no subject (sub): anonymous launches are not supported.');

@@ -140,21 +140,27 @@ const pages: FastifyPluginAsync = async (app) => {
     return reply.header('cache-control', 'public, max-age=300').send(await lti.jwks());
   });
 
-  const login = async (params: LoginParams, reply: FastifyReply) => {
-    const { redirectUrl, state } = await lti.startLogin(params);
-    reply.setCookie(STATE_COOKIE, state, frameCookie(`${prefix}/lti`, LOGIN_STATE_MINUTES * 60));
-    return reply.redirect(redirectUrl, 302);
-  };
-  // A platform starts a launch with a GET or a form post from its own site: no CSRF token, by design (crossSiteForm).
-  fastify.get('/lti/login', { schema: { hide: true, querystring: LoginFields } }, async (request, reply) => login(request.query, reply));
-  fastify.post('/lti/login', { config: { crossSiteForm: true }, schema: { hide: true, body: LoginFields } }, async (request, reply) => login(request.body ?? {}, reply));
-
   const refused = (reply: FastifyReply, err: unknown) => {
     if (!(err instanceof BadInput)) throw err;
     // A refusal page holds no form and no action: any frame may show it, so the person inside the platform reads why.
     allowFraming(reply, '*');
     return reply.page('lti/refused', { title: 'This launch was refused', detail: err.message }, 400);
   };
+
+  const login = async (params: LoginParams, reply: FastifyReply) => {
+    let started: { redirectUrl: string; state: string };
+    try {
+      started = await lti.startLogin(params);
+    } catch (err) {
+      return refused(reply, err);
+    }
+    const { redirectUrl, state } = started;
+    reply.setCookie(STATE_COOKIE, state, frameCookie(`${prefix}/lti`, LOGIN_STATE_MINUTES * 60));
+    return reply.redirect(redirectUrl, 302);
+  };
+  // A platform starts a launch with a GET or a form post from its own site: no CSRF token, by design (crossSiteForm).
+  fastify.get('/lti/login', { schema: { hide: true, querystring: LoginFields } }, async (request, reply) => login(request.query, reply));
+  fastify.post('/lti/login', { config: { crossSiteForm: true }, schema: { hide: true, body: LoginFields } }, async (request, reply) => login(request.body ?? {}, reply));
 
   /** Sign the launched person in, in this browser (inside the platform's frame). */
   const signIn = (reply: FastifyReply, outcome: LaunchOutcome) => {

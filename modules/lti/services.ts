@@ -45,6 +45,16 @@ interface Score {
   comment?: string;
 }
 
+/** A platform's 4xx answer to a score. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The `next` URL of an RFC 8288 Link header, if any. */
 export function nextLink(header: string | null): string | null {
   if (!header) return null;
@@ -219,7 +229,7 @@ export function platformServices(deps: LtiDeps, keys: ToolKeys, launches: Return
           const lineItem = await ensureLineItem(context, token, row.item);
           const score = { ...(JSON.parse(row.score) as Score & { timestamp: string }), userId: account.sub };
           const res = await call(scoresUrl(lineItem), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.ims.lis.v1.score+json' }, body: JSON.stringify(score) }, 'gradebook');
-          if (!res.ok) throw new Error(`the platform refused the score (${res.status}): ${(await res.text()).slice(0, 200)}`);
+          if (!res.ok) throw new Refused(res.status, `the platform refused the score (${res.status}): ${(await res.text()).slice(0, 200)}`);
           await settle(row, { status: 'sent', sentAt: clock.now(), attempts: row.attempts + 1, lastError: null });
           sent++;
         } catch (err) {
@@ -227,7 +237,8 @@ export function platformServices(deps: LtiDeps, keys: ToolKeys, launches: Return
           await settle(row, {
             attempts,
             lastError: String((err as Error).message ?? err).slice(0, 500),
-            status: attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+            // A platform that refuses the score itself (not its token) will refuse it again: no retries.
+            status: attempts >= MAX_ATTEMPTS || (err instanceof Refused && err.status !== 401 && err.status !== 429) ? 'failed' : 'pending',
             nextAttemptAt: new Date(clock.now().getTime() + retryDelayMs(attempts)),
           });
           failed++;

@@ -75,6 +75,8 @@ export interface LtiPlatform {
   registrations: Array<Record<string, unknown>>;
   /** While true, the AGS and token endpoints answer 503. */
   down: boolean;
+  /** When set, the score endpoint answers this status (a platform refusing the score itself). */
+  refuseScores: number | null;
   toolJwksUrl: string;
   close(): Promise<void>;
 }
@@ -163,6 +165,7 @@ export async function startLtiPlatform(opts: { now: () => Date; toolUrl: string;
     deepLinkResponses: [],
     registrations: [],
     down: false,
+    refuseScores: null,
     toolJwksUrl,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -251,6 +254,7 @@ export async function startLtiPlatform(opts: { now: () => Date; toolUrl: string;
         if (platform.down) return send(res, 503, { error: 'down' });
         if (!bearer(req, 'https://purl.imsglobal.org/spec/lti-ags/scope/score')) return send(res, 401, { error: 'no token' });
         if (!String(req.headers['content-type']).startsWith('application/vnd.ims.lis.v1.score+json')) return send(res, 415, { error: 'type' });
+        if (platform.refuseScores) return send(res, platform.refuseScores, { error: 'user not in this course' });
         platform.scores.push({ lineItem: `${url}/lineitems/${scores[1]}/${scores[2]}?type=cohort`, body: JSON.parse(await body(req)) as Record<string, unknown> });
         return send(res, 200, {});
       }

@@ -192,6 +192,10 @@ describe('refused launches (IMS certification negatives)', () => {
     await refusedWith({ res: other, html: await other.text() }, /already used|browser that started it/);
     const unknown = await fetch(`${w.appUrl}/lti/login?${new URLSearchParams({ iss: 'https://unknown.example.org', login_hint: 'x', target_link_uri: `${w.appUrl}/lti/launch` })}`, { redirect: 'manual' });
     expect(unknown.status).toBe(400);
+    // Shown inside the platform's frame: a refusal page (no form, no action) may be framed by anyone.
+    expect(unknown.headers.get('content-security-policy')).toContain('frame-ancestors *');
+    expect(await unknown.text()).toContain('No platform with the issuer https://unknown.example.org');
+    await refusedWith(await launch(w, { ...spec(), tamper: (c) => void (c[LTI.targetLinkUri] = 'https://evil.example.org/launch') }), /target_link_uri/);
     const foreign = await fetch(`${w.appUrl}/lti/login?${new URLSearchParams({ iss: w.platform.issuer, login_hint: 'x', client_id: w.platform.clientId, target_link_uri: 'https://evil.example.org/' })}`, { redirect: 'manual' });
     expect(foreign.status).toBe(400);
     const empty = await new HttpBrowser(w.appUrl).post(`${w.appUrl}/lti/launch`, {}, w.platform.url);

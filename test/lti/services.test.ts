@@ -173,6 +173,23 @@ describe('assignment and grade services', () => {
     }
   });
 
+  it('a score the platform refuses (4xx) is marked failed at once, not retried', async () => {
+    w.platform.refuseScores = 422;
+    try {
+      const other = await enrolLearner(w.t, w.cohort.id, 'Rae Refused');
+      expect((await launch(w, { sub: 'p-rae', roles: [LTI.learner], email: other.email, custom: { cohort_id: String(w.cohort.id) } })).res.status).toBe(303);
+      const api = apiAs(w.t.app, other.token);
+      const doc = (await api('GET', `/api/v1/cohorts/${w.cohort.id}/weeks/1`)).json() as { assignment: { prompts: Array<{ id: string }> } };
+      await api('PUT', `/api/v1/cohorts/${w.cohort.id}/weeks/1/submission`, { answers: Object.fromEntries(doc.assignment.prompts.map((p) => [p.id, 'An answer.'])), submit: true });
+      await w.t.ctx.lti.deliverScores();
+      const rows = await w.t.ctx.db.select().from(ltiScoreOutbox).where(eq(ltiScoreOutbox.userId, other.user.id));
+      expect(rows.map((r) => [r.status, r.attempts])).toEqual([['failed', 1]]);
+      expect(rows[0].lastError).toContain('422');
+    } finally {
+      w.platform.refuseScores = null;
+    }
+  });
+
   it('a learner the platform never launched gets no scores, and nothing breaks', async () => {
     const other = await enrolLearner(w.t, w.cohort.id);
     const api = apiAs(w.t.app, other.token);

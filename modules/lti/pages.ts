@@ -76,6 +76,23 @@ export function allowFormAction(reply: FastifyReply, origin: string): void {
   reply.header('content-security-policy', csp.replace(/form-action [^;]*/, (d) => `${d} ${origin}`));
 }
 
+/** Requests that are a launch signing someone in (their answer is framed and its cookies set for the frame). */
+const launchedNow = new WeakSet<FastifyRequest>();
+
+/**
+ * Forms inside the frame need their CSRF cookie back, which a framed (third-party) page gets only when it is
+ * SameSite=None: for a launched session's pages only, over https, partitioned like the session itself. The token
+ * stays bound to the session and page writes still need our Origin (auth.ts), so nothing is weakened.
+ */
+function partitionCsrfCookie(reply: FastifyReply): void {
+  const set = reply.getHeader('set-cookie');
+  const list = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
+  if (!list.some((c) => c.startsWith('cc_csrf='))) return;
+  // Fastify appends to set-cookie: take the old list away first.
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', list.map((c) => (c.startsWith('cc_csrf=') ? `${c.replace(/;\s*SameSite=\w+/i, '')}; SameSite=None; Partitioned` : c)));
+}
+
 /**
  * Pages a launched session opens may be framed by its platform only: an onSend hook for every route of the app (added
  * by the module's plugin), checking the signed marker cookie the launch set belongs to this very session.
@@ -84,6 +101,11 @@ export function frameLaunchedSessions(fastify: FastifyInstance): void {
   const { lti, baseUrl } = fastify.cc;
   const secure = baseUrl.startsWith('https://');
   fastify.addHook('onSend', async (request, reply, payload) => {
+    // The launch's own answer (its page may hold a form already): framed by signIn; its CSRF cookie is set here.
+    if (launchedNow.has(request)) {
+      if (secure) partitionCsrfCookie(reply);
+      return payload;
+    }
     const marker = request.cookies[FRAME_COOKIE];
     if (!marker || !request.sessionToken) return payload;
     const unsigned = request.unsignCookie(marker);
@@ -93,18 +115,7 @@ export function frameLaunchedSessions(fastify: FastifyInstance): void {
     const platform = await lti.platform(Number(platformId));
     if (!platform) return payload;
     allowFraming(reply, platformOrigins(platform));
-    // Forms inside the frame need their CSRF cookie back, which a framed (third-party) page gets only when it is
-    // SameSite=None: for this launched session's pages only, over https, partitioned like the session itself. The
-    // token stays bound to the session and page writes still need our Origin (auth.ts), so nothing is weakened.
-    if (secure) {
-      const set = reply.getHeader('set-cookie');
-      const list = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
-      if (list.some((c) => c.startsWith('cc_csrf='))) {
-        // Fastify appends to set-cookie: take the old list away first.
-        reply.removeHeader('set-cookie');
-        reply.header('set-cookie', list.map((c) => (c.startsWith('cc_csrf=') ? `${c.replace(/;\s*SameSite=\w+/i, '')}; SameSite=None; Partitioned` : c)));
-      }
-    }
+    if (secure) partitionCsrfCookie(reply);
     return payload;
   });
 }
@@ -163,7 +174,8 @@ const pages: FastifyPluginAsync = async (app) => {
   fastify.post('/lti/login', { config: { crossSiteForm: true }, schema: { hide: true, body: LoginFields } }, async (request, reply) => login(request.body ?? {}, reply));
 
   /** Sign the launched person in, in this browser (inside the platform's frame). */
-  const signIn = (reply: FastifyReply, outcome: LaunchOutcome) => {
+  const signIn = (request: FastifyRequest, reply: FastifyReply, outcome: LaunchOutcome) => {
+    launchedNow.add(request);
     const path = prefix || '/';
     const maxAge = SESSION_DAYS * 86400;
     reply.setCookie(SESSION_COOKIE, outcome.sessionToken, secure ? frameCookie(path, maxAge) : sessionCookieOptions(prefix, secure, maxAge));
@@ -182,7 +194,7 @@ const pages: FastifyPluginAsync = async (app) => {
       } catch (err) {
         return refused(reply, err);
       }
-      signIn(reply, outcome);
+      signIn(request, reply, outcome);
       // This response's page is already the new session's: its form's CSRF token is bound to that session.
       request.user = outcome.user;
       request.sessionToken = outcome.sessionToken;

@@ -245,6 +245,17 @@ describe('framing over https', () => {
       const csrf = ([] as string[]).concat(profile.headers['set-cookie'] ?? []).find((c) => c.startsWith('cc_csrf='))!;
       expect(csrf).toMatch(/SameSite=None; Partitioned/);
       expect(csrf).not.toMatch(/SameSite=Lax/);
+      // A deep-linking launch answers with its form at once: that page's CSRF cookie is the frame's too.
+      const { cohort: taught, instructor } = await insertCohort(t);
+      void taught;
+      platform.prepare('dl', { sub: 's-2', roles: [LTI.instructor], email: instructor.email, messageType: 'LtiDeepLinkingRequest' });
+      const dlLogin = await t.app.inject({ method: 'GET', url: `/lti/login?${new URLSearchParams({ iss: platform.issuer, login_hint: 'dl', target_link_uri: 'https://cohort.test/lti/launch', client_id: platform.clientId })}` });
+      const dlForm = formOf(await (await fetch(String(dlLogin.headers.location))).text());
+      const dl = await t.app.inject({ method: 'POST', url: '/lti/launch', payload: new URLSearchParams(dlForm.fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: platform.url, cookie: `cc_lti_state=${dlForm.fields.state}` } });
+      expect(dl.statusCode, dl.body.slice(0, 300)).toBe(200);
+      expect(dl.body).toContain('Place a cohort');
+      expect(String(([] as string[]).concat(dl.headers['set-cookie'] ?? []).find((c) => c.startsWith('cc_csrf=')))).toMatch(/SameSite=None; Partitioned/);
+      expect(String(dl.headers['content-security-policy'])).toContain(`frame-ancestors 'self' ${platform.url}`);
       // Someone else's page, without a launched session, keeps SameSite=Lax and frame-ancestors 'self'.
       const plain = await t.app.inject({ method: 'GET', url: '/sign-in' });
       expect(String(([] as string[]).concat(plain.headers['set-cookie'] ?? []).find((c) => c.startsWith('cc_csrf=')))).toMatch(/SameSite=Lax/);

@@ -186,11 +186,9 @@ export function launchUseCases(deps: LtiDeps) {
   }
 
   /** A platform's teaching role makes a learner account an instructor account (never an admin's: see the README). */
-  async function raiseRole(tx: Db, user: User, role: LtiRole | null): Promise<User> {
-    if ((role === 'instructor' || role === 'admin') && user.role === 'learner') {
-      const [u] = await tx.update(users).set({ role: 'instructor' }).where(eq(users.id, user.id)).returning();
-      return u;
-    }
+  async function raiseRole(user: User, role: LtiRole | null): Promise<User> {
+    // Through people's own use case (a savepoint of the launch's transaction, in the same flow).
+    if ((role === 'instructor' || role === 'admin') && user.role === 'learner') return people.upsert({ email: user.email, role: 'instructor' });
     return user;
   }
 
@@ -320,7 +318,7 @@ export function launchUseCases(deps: LtiDeps) {
         if (!login) throw new BadInput('This launch has expired or was already used (state). Launch again from the platform.');
         if (login.platformId !== platform.id || login.nonce !== claims.nonce) throw new BadInput('The id_token\'s nonce is not the one this login sent (a replayed or foreign token).');
         let user = await personFor(tx, platform, { sub: String(claims.sub), email: str(claims.email), name: str(claims.name) });
-        user = await raiseRole(tx, user, platformRole);
+        user = await raiseRole(user, platformRole);
         const sessionToken = await openSession(tx, user);
         const person = { user, sessionToken, platform, platformRole };
         if (messageType === DEEP_LINKING_REQUEST) {

@@ -131,13 +131,15 @@ describe('assignment and grade services', () => {
     const before = w.platform.scores.length;
     w.platform.down = true;
     const id = await submit(2);
-    expect(await w.t.ctx.lti.deliverScores()).toEqual({ sent: 0, failed: 1 });
+    // (The try right after the commit may already have run; either way the score was tried once.)
+    await w.t.ctx.lti.deliverScores();
     const [waiting] = await w.t.ctx.db.select().from(ltiScoreOutbox).where(and(eq(ltiScoreOutbox.item, 'week:2'), eq(ltiScoreOutbox.status, 'pending')));
     expect(waiting).toMatchObject({ attempts: 1 });
     expect(waiting.lastError).toMatch(/503|cannot be reached|failing/);
     w.platform.down = false;
     // Not due yet: retried after its backoff, by the scheduler's job.
-    expect(await w.t.ctx.lti.deliverScores()).toEqual({ sent: 0, failed: 0 });
+    await w.t.ctx.lti.deliverScores();
+    expect(w.platform.scores.length).toBe(before);
     w.t.clock.advance({ minutes: 1 });
     await w.t.ctx.scheduler.runDue();
     expect(w.platform.scores.slice(before).map((s) => s.body.activityProgress)).toEqual(['Submitted']);

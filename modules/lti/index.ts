@@ -2,6 +2,7 @@
 // Grade Services) for platforms such as Moodle, Canvas and Brightspace; its API, endpoints and pages.
 import fp from 'fastify-plugin';
 import { infrastructure } from '../../server/infrastructure.js';
+import { isTransactionConflict } from '../../server/db.js';
 import { createLtiService, type LtiService } from './service.js';
 import routes from './routes.js';
 import pages, { frameLaunchedSessions } from './pages.js';
@@ -26,6 +27,8 @@ export default fp(
       try {
         await ctx.database.transaction((tx) => service.queueScores(tx, cohortId, userId));
       } catch (err) {
+        // The whole transaction lost a race with another (PostgreSQL): it runs again, this reaction included.
+        if (isTransactionConflict(err)) throw err;
         fastify.log.error({ err, cohortId, userId }, 'LTI scores could not be queued');
       }
     });

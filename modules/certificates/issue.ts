@@ -65,7 +65,7 @@ function credentialFor(baseUrl: string, c: Snapshot, key: SigningKey, statusList
 
 /** The issue use cases, judging progress read from `sources()`. */
 export function issueUseCases(deps: CertificateDeps, sources: () => ProgressSources, keys: KeyRing) {
-  const { database, clock, mailer, baseUrl, people, cohorts } = deps;
+  const { database, clock, mailer, baseUrl, people, cohorts, events } = deps;
 
   /** Insert a certificate and queue the learner's email, inside the caller's transaction; null when one already exists. */
   async function insert(tx: Db, cohort: Cohort, user: User, issued: { how: 'auto' | 'manual'; by: number | null }): Promise<CertificateRow | null> {
@@ -201,6 +201,7 @@ export function issueUseCases(deps: CertificateDeps, sources: () => ProgressSour
         if (await validCertificate(tx, cohortId, learner.id)) throw new Conflict(`${learner.email} already has a valid certificate for this cohort.`);
         const row = await insert(tx, cohort, learner, { how: 'manual', by: admin.id });
         if (!row) throw new Conflict(`${learner.email} already has a valid certificate for this cohort.`);
+        await events.emit(tx, 'certificate.changed', { cohortId, userId: learner.id, change: 'issued' });
         return row;
       });
     },
@@ -224,6 +225,7 @@ export function issueUseCases(deps: CertificateDeps, sources: () => ProgressSour
           .where(and(eq(certificates.id, row.id), isNull(certificates.revokedAt)))
           .returning();
         if (!updated) throw new Conflict('This certificate is already revoked.');
+        await events.emit(tx, 'certificate.changed', { cohortId: updated.cohortId, userId: updated.userId, change: 'revoked' });
         return updated;
       });
     },

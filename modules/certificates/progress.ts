@@ -63,7 +63,8 @@ export async function validCertificate(tx: Db, cohortId: number, userId: number)
   return row;
 }
 
-async function latestCertificate(tx: Db, cohortId: number, userId: number): Promise<CertificateRow | undefined> {
+/** The learner's newest certificate in a cohort, valid or revoked. */
+export async function latestCertificate(tx: Db, cohortId: number, userId: number): Promise<CertificateRow | undefined> {
   const [row] = await tx
     .select()
     .from(certificates)

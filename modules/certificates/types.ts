@@ -13,6 +13,16 @@ import type { DataIntegrityProof } from './signing.js';
 import type { StatusEntry } from './status-list.js';
 import type { certificates } from './schema.js';
 
+declare module '../../server/events.js' {
+  interface DomainEvents {
+    /**
+     * An admin issued a certificate by hand or revoked one (inside that transaction). A certificate earned by the rules
+     * is issued inside 'progress.changed' itself, so reactions to that event already see it.
+     */
+    'certificate.changed': { cohortId: number; userId: number; change: 'issued' | 'revoked' };
+  }
+}
+
 /** What the certificate service is built from. */
 export interface CertificateDeps extends Infrastructure {
   people: PeopleService;

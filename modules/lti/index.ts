@@ -23,7 +23,7 @@ export default fp(
     // Scores are queued inside the transaction that changed the learner's progress (after the certificate reaction,
     // registered earlier, so a certificate issued by the same change is included), in a savepoint of it: a failure
     // here never undoes the learner's work.
-    ctx.events.on('progress.changed', async (_tx, { cohortId, userId }) => {
+    const queue = async (cohortId: number, userId: number) => {
       try {
         await ctx.database.transaction((tx) => service.queueScores(tx, cohortId, userId));
       } catch (err) {
@@ -31,7 +31,10 @@ export default fp(
         if (isTransactionConflict(err)) throw err;
         fastify.log.error({ err, cohortId, userId }, 'LTI scores could not be queued');
       }
-    });
+    };
+    ctx.events.on('progress.changed', async (_tx, { cohortId, userId }) => queue(cohortId, userId));
+    // An admin's manual issue or revocation reaches the gradebook too (a revoked certificate scores 0).
+    ctx.events.on('certificate.changed', async (_tx, { cohortId, userId }) => queue(cohortId, userId));
     // Retries of scores a platform did not take (the first try runs right after the change commits).
     ctx.scheduler.register('lti:deliver-scores', async () => {
       await service.deliverScores();

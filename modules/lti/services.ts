@@ -9,7 +9,7 @@ import { DomainRule, PlatformUnavailable } from '../../server/errors.js';
 import { retryDelayMs } from '../../server/mailer.js';
 import type { User } from '../people/service.js';
 import { ACTIVE } from '../bookings/service.js';
-import { validCertificate } from '../certificates/progress.js';
+import { latestCertificate } from '../certificates/progress.js';
 import type { ToolKeys } from './keys.js';
 import type { LtiDeps } from './platforms.js';
 import { ltiAccounts, ltiContexts, ltiLineItems, ltiPlatforms, ltiScoreOutbox } from './schema.js';
@@ -144,8 +144,10 @@ export function platformServices(deps: LtiDeps, keys: ToolKeys, launches: Return
       else if (w.status === 'submitted') out.set(`week:${w.week}`, { activityProgress: 'Submitted', gradingProgress: 'PendingManual' });
       else if (w.status === 'needs_revision') out.set(`week:${w.week}`, { activityProgress: 'InProgress', gradingProgress: 'PendingManual', comment: 'Needs revision' });
     }
-    const certificate = await validCertificate(tx, cohortId, userId);
-    if (certificate) out.set('certificate', { scoreGiven: 1, scoreMaximum: 1, activityProgress: 'Completed', gradingProgress: 'FullyGraded', comment: `Certificate ${certificate.code}` });
+    // The newest certificate: a valid one scores 1; a revoked one 0, so the gradebook no longer shows it as earned.
+    const certificate = await latestCertificate(tx, cohortId, userId);
+    if (certificate && !certificate.revokedAt) out.set('certificate', { scoreGiven: 1, scoreMaximum: 1, activityProgress: 'Completed', gradingProgress: 'FullyGraded', comment: `Certificate ${certificate.code}` });
+    else if (certificate) out.set('certificate', { scoreGiven: 0, scoreMaximum: 1, activityProgress: 'Completed', gradingProgress: 'FullyGraded', comment: `Certificate ${certificate.code} revoked` });
     return out;
   }
 

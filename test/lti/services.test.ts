@@ -175,6 +175,20 @@ describe('assignment and grade services', () => {
     }
   });
 
+  it("an admin's revocation reaches the gradebook as 0, and a certificate issued by hand as 1", async () => {
+    const admin = apiAs(w.t.app, w.admin.token);
+    const certScores = () => w.platform.scores.filter((s) => s.body.userId === 'p-gwen' && String(s.body.comment ?? '').startsWith('Certificate '));
+    const [{ code }] = (await admin('GET', `/api/v1/certificates?cohort=${w.cohort.id}`)).json().filter((c: { email: string }) => c.email === learner.email);
+    const revoked = await admin('POST', `/api/v1/certificates/${code}/revoke`, { reason: 'Issued to the wrong person.' });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    await w.t.ctx.lti.deliverScores();
+    expect(certScores().at(-1)?.body).toMatchObject({ scoreGiven: 0, scoreMaximum: 1, comment: `Certificate ${code} revoked` });
+    const issued = await admin('POST', `/api/v1/cohorts/${w.cohort.id}/certificates`, { email: learner.email });
+    expect(issued.statusCode, issued.body).toBe(201);
+    await w.t.ctx.lti.deliverScores();
+    expect(certScores().at(-1)?.body).toMatchObject({ scoreGiven: 1, scoreMaximum: 1, comment: `Certificate ${issued.json().code}` });
+  });
+
   it('a score the platform refuses (4xx) is marked failed at once, not retried', async () => {
     w.platform.refuseScores = 422;
     try {

@@ -1,7 +1,7 @@
 // Checkout in a real browser: a team lead books places by card through the Stripe stand-in, gives seats and a claim link; axe on every page, one pass on a phone.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { afterJourney, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
+import { chapterHooks, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
 import { startStripeServer, type StripeServer } from '../helpers/stripe-server.js';
 import type { Cohort } from '../../modules/cohorts/service.js';
 
@@ -12,7 +12,6 @@ let cohort: Cohort;
 let lead: Person;
 let orderId = 0;
 let claimUrl = '';
-let broken = false;
 
 const people = {
   admin: { email: 'ola.admin@cohort-course.example', name: 'Ola Admin' },
@@ -40,14 +39,8 @@ afterAll(async () => {
   await server?.close();
   await stripe?.close();
 });
-// Chapters share people and data: after a failure the rest are skipped rather than failing confusingly.
-beforeEach((ctx) => {
-  if (broken) ctx.skip();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') broken = true;
-  await afterJourney(ctx.task, { keepOpen: true });
-});
+// Chapters share people and data (see chapterHooks).
+chapterHooks();
 
 const pathOf = (p: Person) => new URL(p.page.url()).pathname;
 

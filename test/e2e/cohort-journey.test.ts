@@ -1,9 +1,9 @@
 // The whole product in a real browser: booking (member and standalone), payment, the learner's week on a phone,
 // keyboard-only forms, the instructor's work, the clock moving on, and the certificate with its verification page.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import {
-  afterJourney,
+  chapterHooks,
   api,
   closeEveryone,
   keyboardCheck,
@@ -38,7 +38,6 @@ const people = {
   sam: { email: 'sam.standalone@example.net', name: 'Sam Ó Súilleabháin' },
   maya: { email: `maya.member@${MEMBER_DOMAIN}`, name: 'Maya Member' },
 };
-let broken = false;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer({ now: '2026-02-16T10:00:00.000Z' }), launchBrowser()]);
@@ -50,14 +49,8 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-// Chapters share people and data: after a failure the rest are skipped rather than failing confusingly.
-beforeEach((ctx) => {
-  if (broken) ctx.skip();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') broken = true;
-  await afterJourney(ctx.task, { keepOpen: true });
-});
+// Chapters share people and data (see chapterHooks).
+chapterHooks();
 
 /** The path of the page a person is on. */
 const pathOf = (p: Person) => new URL(p.page.url()).pathname;

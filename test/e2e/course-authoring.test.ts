@@ -2,14 +2,13 @@
 // one-week course from nothing with the editor's forms (details, the week with a worksheet, a live session), previews
 // it, publishes it, and it is in the catalogue; a running cohort of it takes version 2 only once its instructor has
 // seen what changes and applied it. axe on every page; the week editor once more on a 390 px phone.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { afterJourney, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
+import { chapterHooks, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
 
 let server: E2EServer;
 let browser: Browser;
 let author: Person;
-let broken = false;
 
 const people = {
   admin: { email: 'ola.admin@cohort-course.example', name: 'Ola Admin' },
@@ -27,13 +26,8 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-beforeEach((ctx) => {
-  if (broken) ctx.skip();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') broken = true;
-  await afterJourney(ctx.task, { keepOpen: true });
-});
+// Chapters share people and data (see chapterHooks).
+chapterHooks();
 
 const pathOf = (p: Person) => new URL(p.page.url()).pathname;
 

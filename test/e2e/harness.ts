@@ -1,5 +1,6 @@
 // Browser-test harness: the real server on a real database file, Debian's Chromium, axe on every page, phone checks, failure screenshots.
 import { createHash } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -369,6 +370,21 @@ export async function afterJourney(
     if (!opts.keepOpen || failed) await closeEveryone();
   }
   if (missing.length) throw new Error(`pages reached without an accessibility audit:\n  ${missing.join('\n  ')}`);
+}
+
+/**
+ * The hooks of a journey whose chapters (tests) share people and data: after a failure the rest are skipped rather
+ * than failing confusingly, and each chapter ends with afterJourney, people kept open (closeEveryone() in afterAll).
+ */
+export function chapterHooks(): void {
+  let broken = false;
+  beforeEach((ctx) => {
+    if (broken) ctx.skip();
+  });
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') broken = true;
+    await afterJourney(ctx.task, { keepOpen: true });
+  });
 }
 
 /** Close every open browser context. */

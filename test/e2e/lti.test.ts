@@ -1,9 +1,9 @@
 // LTI 1.3 in a real browser: an admin registers the stand-in platform on the LTI admin page; a learner launched from
 // the platform (login initiation, the platform's auth page posting the id_token back) lands signed in on the cohort's
 // home; an instructor's deep-linking launch picks a week and is sent back to the platform. axe on every page.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { afterJourney, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
+import { chapterHooks, closeEveryone, launchBrowser, Person, startServer, type E2EServer } from './harness.js';
 import { LTI, startLtiPlatform, type LaunchSpec, type LtiPlatform } from '../helpers/lti-platform.js';
 import type { Cohort } from '../../modules/cohorts/service.js';
 
@@ -11,7 +11,6 @@ let server: E2EServer;
 let browser: Browser;
 let platform: LtiPlatform;
 let cohort: Cohort;
-let broken = false;
 let hints = 0;
 
 const people = {
@@ -35,13 +34,8 @@ afterAll(async () => {
   await platform?.close();
   await server?.close();
 });
-beforeEach((ctx) => {
-  if (broken) ctx.skip();
-});
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') broken = true;
-  await afterJourney(ctx.task, { keepOpen: true });
-});
+// Chapters share people and data (see chapterHooks).
+chapterHooks();
 
 /**
  * A launch as the platform starts it: the browser opens our login initiation, which sends it to the platform's auth

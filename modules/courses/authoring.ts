@@ -188,12 +188,6 @@ export function createAuthoring({ database, clock, events }: AuthoringDeps) {
       });
     },
 
-    /** What stands between the draft and publishing: every problem of the whole draft (none: it can be published). */
-    async draftProblems(slug: string): Promise<DocumentProblem[]> {
-      const result = validateCourseDocument(slug, await authoring.draft(slug));
-      return result.ok ? [] : result.problems;
-    },
-
     /** The courses a person authors (an admin: every course), by title, with the draft's last change. */
     async authoredBy(user: User): Promise<{ slug: string; title: string; latestVersion: number | null; updatedAt: Date }[]> {
       const q = database.db

@@ -75,9 +75,7 @@ function optional(body: FormBody, name: string): string | null {
 }
 /** A number field: blank is "not given"; anything that is not a number stays text, so the validator names it. */
 function numberOr(body: FormBody, name: string): number | string | undefined {
-  const v = trimmed(body, name);
-  if (!v) return undefined;
-  return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+  return asNumberOrText(trimmed(body, name));
 }
 
 /** The rows of a repeating group (`readings[0].title` …), in index order; rows left wholly empty are dropped. */
@@ -94,6 +92,7 @@ function rows(body: FormBody, group: string, keys: string[]): Record<string, str
     .filter((row) => Object.values(row).some((v) => v !== ''));
 }
 
+/** Typed text as a number when it is one; blank is "not given"; anything else stays text for the validator to name. */
 function asNumberOrText(v: string): number | string | undefined {
   if (!v) return undefined;
   return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;

@@ -48,10 +48,6 @@ const pages: FastifyPluginAsync = async (app) => {
     };
   }
 
-  async function latestOf(slug: string) {
-    return courses.latestVersion(slug);
-  }
-
   /** A FieldErrors of the part re-renders its form (400); anything else is the error page's. */
   function problemsOf(err: unknown): DocumentProblem[] | null {
     // @fastify/error matches instanceof by error code, and FieldErrors shares BadInput's: tell them apart by the list.
@@ -111,8 +107,10 @@ const pages: FastifyPluginAsync = async (app) => {
     const saved = await courses.draft(slug);
     const doc = opts.doc ?? saved;
     const errors = new PartErrors(opts.problems ?? [], '');
-    const outstanding = await courses.draftProblems(slug);
-    const latestVersion = await latestOf(slug);
+    // What stands between the saved draft and publishing (the draft read above, checked once).
+    const checkedDraft = validateCourseDocument(slug, saved);
+    const outstanding = checkedDraft.ok ? [] : checkedDraft.problems;
+    const latestVersion = await courses.latestVersion(slug);
     const isAdmin = user.role === 'admin';
     return reply.page(
       'teach/course-edit',
@@ -211,7 +209,7 @@ const pages: FastifyPluginAsync = async (app) => {
       'teach/course-week',
       {
         title: `Week ${n}: ${week.title || 'untitled'} · ${saved.title || slug}`,
-        course: header(slug, saved, await latestOf(slug)),
+        course: header(slug, saved, await courses.latestVersion(slug)),
         number: n,
         action: `${base(slug)}/weeks/${n}`,
         removeAction: `${base(slug)}/weeks/${n}/remove`,
@@ -265,7 +263,7 @@ const pages: FastifyPluginAsync = async (app) => {
       'teach/course-sessions',
       {
         title: `Live sessions · ${saved.title || slug}`,
-        course: header(slug, saved, await latestOf(slug)),
+        course: header(slug, saved, await courses.latestVersion(slug)),
         action: `${base(slug)}/sessions`,
         form: sessionsForm(doc, errors),
         weekHint: saved.weeks.length ? `A week of the course, 1 to ${saved.weeks.length}.` : 'Add the weeks first.',
@@ -305,7 +303,7 @@ const pages: FastifyPluginAsync = async (app) => {
     await courses.authorAccess(request.user, slug);
     const doc = await courses.draft(slug);
     const result = validateCourseDocument(slug, doc);
-    const head = header(slug, doc, await latestOf(slug));
+    const head = header(slug, doc, await courses.latestVersion(slug));
     if (!result.ok) {
       return reply.page('teach/course-preview', {
         title: `Preview · ${doc.title || slug}`,
@@ -361,7 +359,7 @@ const pages: FastifyPluginAsync = async (app) => {
     const zone = zoneOf(user);
     return reply.page('teach/course-versions', {
       title: `Versions · ${doc.title || slug}`,
-      course: header(slug, doc, await latestOf(slug)),
+      course: header(slug, doc, await courses.latestVersion(slug)),
       published: request.query.published ? Number(request.query.published) || null : null,
       versions: history
         .map((v) => ({ version: v.version, note: v.note, when: formatInstant(v.publishedAt, zone), by: v.publishedBy ?? 'Imported from files' }))
